@@ -1,0 +1,60 @@
+import { HistoryStore, KeySchema, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { clientIp } from './client-ip.js';
+import type { AppEnv, Services } from './context.js';
+import { withinDeadline } from './deadline.js';
+import { ApiError, errorResponse, UnavailableError } from './errors.js';
+import { IdempotencyKeys } from './idempotency.js';
+import { bodyLimitFor } from './message-body.js';
+import type { MessageQueues } from './message-queues.js';
+import { RateLimiter } from './rate-limiter.js';
+import { healthRoutes } from './routes/health.js';
+import { historyRoutes } from './routes/history.js';
+import { messageRoutes } from './routes/messages.js';
+
+export interface AppDeps {
+  config: Config;
+  /** The producer connection (fails fast): see createRedis(…, 'producer'). */
+  redis: RedisClient;
+  queues: MessageQueues;
+  logger: Logger;
+}
+
+/** SPEC: a Redis outage answers 503 within 2 s; leave room for the response itself. */
+const REDIS_DEADLINE_MS = 1800;
+
+export function createApp({ config, redis, queues, logger }: AppDeps): Hono<AppEnv> {
+  const keys = new KeySchema(config.redis.prefix);
+  const services: Services = {
+    config,
+    redis,
+    logger,
+    queues,
+    history: new HistoryStore(redis, keys, config.history),
+    rateLimiter: new RateLimiter(redis, keys, config.rateLimitPerMinute),
+    idempotency: new IdempotencyKeys(redis, keys),
+    redisWork: (work) => withinDeadline(redis, REDIS_DEADLINE_MS, work),
+  };
+  const tooLarge = new ApiError(413, 'message_too_large', `The message is longer than ${config.messageMaxBytes} bytes.`);
+
+  const app = new Hono<AppEnv>();
+  app.use(clientIp(config.trustProxy));
+  app.post('/v1/messages', bodyLimit({ maxSize: bodyLimitFor(config.messageMaxBytes), onError: (c) => errorResponse(c, tooLarge) }));
+  app.route('/', healthRoutes(services));
+  app.route('/v1', messageRoutes(services));
+  app.route('/v1', historyRoutes(services));
+
+  app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`)));
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    if (error instanceof HTTPException && error.status < 500) {
+      return errorResponse(c, new ApiError(error.status as 400, 'bad_request', error.message || 'Bad request.'));
+    }
+    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
+    if (error instanceof UnavailableError) return errorResponse(c, error);
+    return errorResponse(c, new ApiError(500, 'internal', 'Something went wrong on our side.'));
+  });
+  return app;
+}

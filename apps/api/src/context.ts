@@ -1,0 +1,23 @@
+import type { HttpBindings } from '@hono/node-server';
+import type { Config, HistoryStore, Logger, RedisClient } from '@msgpipe/shared';
+import type { IdempotencyKeys } from './idempotency.js';
+import type { MessageQueues } from './message-queues.js';
+import type { RateLimiter } from './rate-limiter.js';
+
+export type AppEnv = {
+  Bindings: HttpBindings;
+  Variables: { clientIp: string };
+};
+
+/** What the routes work with; built once by createApp. */
+export interface Services {
+  config: Config;
+  redis: RedisClient;
+  logger: Logger;
+  queues: MessageQueues;
+  history: HistoryStore;
+  rateLimiter: RateLimiter;
+  idempotency: IdempotencyKeys;
+  /** Runs Redis work on the request path: 503 rather than a hang (SPEC: within 2 s). */
+  redisWork<T>(work: () => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,80 @@
+import type { HonoRequest } from 'hono';
+import { ApiError } from './errors.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/**
+ * How large a request body may be before we stop reading it: the longest message, escaped
+ * the most expensive way (JSON `\u0001` is six bytes for one), plus room for the envelope.
+ */
+export function bodyLimitFor(messageMaxBytes: number): number {
+  return messageMaxBytes * 6 + 1024;
+}
+
+function mediaType(header: string | undefined): { type: string; charset: string | undefined } {
+  const [type = '', ...parameters] = (header ?? '').split(';');
+  const charset = parameters
+    .map((parameter) => parameter.trim().split('='))
+    .find(([name]) => name?.toLowerCase() === 'charset')?.[1]
+    ?.replace(/^"|"$/g, '');
+  return { type: type.trim().toLowerCase(), charset: charset?.toLowerCase() };
+}
+
+function decodeUtf8(bytes: ArrayBuffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new ApiError(400, 'invalid_body', 'The body is not valid UTF-8.');
+  }
+}
+
+function fromJson(text: string): unknown {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'The body is not valid JSON.');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ApiError(400, 'invalid_body', 'The body must be a JSON object: {"message": "…"}.');
+  }
+  return (body as Record<string, unknown>).message;
+}
+
+/** Strict form decoding: a malformed or non-UTF-8 percent escape is an error, not U+FFFD. */
+function fromForm(text: string): unknown {
+  const values: string[] = [];
+  for (const pair of text.split('&')) {
+    const [name = '', value = ''] = pair.split(/=(.*)/s);
+    try {
+      if (decodeURIComponent(name.replaceAll('+', ' ')) === 'message') {
+        values.push(decodeURIComponent(value.replaceAll('+', ' ')));
+      }
+    } catch {
+      throw new ApiError(400, 'invalid_body', 'The form body has a malformed or non-UTF-8 percent escape.');
+    }
+  }
+  if (values.length > 1) throw new ApiError(400, 'invalid_body', 'The form body has more than one "message" field.');
+  return values[0];
+}
+
+/** Reads and validates the message of a POST /v1/messages body (JSON or form). */
+export async function readMessage(req: HonoRequest, messageMaxBytes: number): Promise<string> {
+  const { type, charset } = mediaType(req.header('content-type'));
+  const isJson = type === 'application/json';
+  if (!isJson && type !== 'application/x-www-form-urlencoded') {
+    throw new ApiError(415, 'unsupported_media_type', 'Send application/json or application/x-www-form-urlencoded.');
+  }
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new ApiError(415, 'unsupported_media_type', 'Only UTF-8 bodies are accepted.');
+  }
+  const text = decodeUtf8(await req.arrayBuffer());
+  const message = isJson ? fromJson(text) : fromForm(text);
+  if (message === undefined) throw new ApiError(400, 'invalid_body', 'The body has no "message" field.');
+  if (typeof message !== 'string') throw new ApiError(400, 'invalid_body', 'The "message" field must be a string.');
+  if (message.trim() === '') throw new ApiError(400, 'empty_message', 'The message is empty.');
+  if (Buffer.byteLength(message, 'utf8') > messageMaxBytes) {
+    throw new ApiError(413, 'message_too_large', `The message is longer than ${messageMaxBytes} bytes.`);
+  }
+  return message;
+}

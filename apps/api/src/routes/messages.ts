@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import type { HistoryEntry, MessageJob, MessageStatus } from '@msgpipe/shared';
+import { Hono } from 'hono';
+import type { AppEnv, Services } from '../context.js';
+import { ApiError } from '../errors.js';
+import { IdempotencyKeys, type AcceptedMessage, type Claim } from '../idempotency.js';
+import { readMessage } from '../message-body.js';
+
+/** 128 random bits, URL-safe: opaque and unguessable (SPEC asks for at least 96). */
+const newMessageId = () => randomBytes(16).toString('base64url');
+const MESSAGE_ID = /^[A-Za-z0-9_-]{22}$/;
+
+interface MessageView {
+  id: string;
+  status: MessageStatus;
+  message: string;
+  ip: string;
+  sendTime: string;
+  response?: string;
+  respondedAt?: string;
+  error?: string;
+}
+
+const fromJob = (job: MessageJob, status: MessageStatus): MessageView => ({ ...job, status });
+const fromHistory = ({ id, status, message, sendTime, response, respondedAt, error }: HistoryEntry, ip: string): MessageView => ({
+  id,
+  status,
+  message,
+  ip,
+  sendTime,
+  ...(response !== undefined && { response }),
+  ...(respondedAt !== undefined && { respondedAt }),
+  ...(error !== undefined && { error }),
+});
+
+export function messageRoutes(services: Services): Hono<AppEnv> {
+  const { config, queues, history, rateLimiter, idempotency, redisWork } = services;
+
+  /** One round trip in the common case (no Idempotency-Key): rate limit, then enqueue. */
+  async function admit(ip: string, idempotencyKey: string | undefined): Promise<{ claim?: Claim; headers: Record<string, string> }> {
+    const claim = idempotencyKey === undefined ? undefined : await redisWork(() => idempotency.claim(ip, idempotencyKey));
+    if (claim?.kind === 'repeat' || !rateLimiter.enabled) return { ...(claim && { claim }), headers: {} };
+
+    const decision = await redisWork(() => rateLimiter.take(ip));
+    const headers = rateLimiter.headers(decision);
+    if (!decision.allowed) {
+      if (claim) await redisWork(() => idempotency.release(claim));
+      throw new ApiError(429, 'rate_limited', `At most ${rateLimiter.limitPerMinute} messages a minute; try again later.`, {
+        ...headers,
+        'Retry-After': String(decision.retryAfterSeconds),
+      });
+    }
+    return { ...(claim && { claim }), headers };
+  }
+
+  return new Hono<AppEnv>()
+    .post('/messages', async (c) => {
+      const ip = c.get('clientIp');
+      const idempotencyKey = c.req.header('idempotency-key');
+      if (idempotencyKey !== undefined) IdempotencyKeys.validate(idempotencyKey);
+      const message = await readMessage(c.req, config.messageMaxBytes);
+
+      const { claim, headers } = await admit(ip, idempotencyKey);
+      for (const [name, value] of Object.entries(headers)) c.header(name, value);
+      let accepted: AcceptedMessage;
+      if (claim?.kind === 'repeat') {
+        accepted = claim.accepted;
+      } else {
+        accepted = { id: newMessageId(), ip, sendTime: new Date().toISOString() };
+        try {
+          await redisWork(() => queues.enqueue({ ...accepted, message }));
+        } catch (error) {
+          if (claim) await idempotency.release(claim).catch(() => {});
+          throw error;
+        }
+        if (claim) await redisWork(() => idempotency.confirm(claim, accepted));
+      }
+      c.header('Location', `/v1/messages/${accepted.id}`);
+      return c.json({ id: accepted.id, status: 'queued', ip: accepted.ip, sendTime: accepted.sendTime }, 202);
+    })
+    .get('/messages/:id', async (c) => {
+      const ip = c.get('clientIp');
+      const id = c.req.param('id');
+      const notFound = new ApiError(404, 'not_found', 'No message with this id was sent from your address.');
+      if (!MESSAGE_ID.test(id)) throw notFound;
+
+      const inQueue = await redisWork(() => queues.find(ip, id));
+      if (inQueue && inQueue.status !== 'completed' && inQueue.status !== 'failed') {
+        return c.json(fromJob(inQueue.job, inQueue.status));
+      }
+      // Finished messages are read from the history, the record that outlives the job.
+      const entry = await redisWork(() => history.find(ip, id));
+      if (!entry) throw notFound;
+      return c.json(fromHistory(entry, ip));
+    });
+}

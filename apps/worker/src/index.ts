@@ -1,0 +1,3 @@
+export { createProcessor, type ProcessorDeps } from './process-message.js';
+export { BUILT_IN_RULES, RulesResponder, type Responder, type ResponderContext, type Rule } from './responder.js';
+export { createWorker, MessageWorker, type WorkerDeps } from './worker.js';

@@ -1,0 +1,37 @@
+/** What a responder knows about a message besides its text. */
+export interface ResponderContext {
+  ip: string;
+  /** ISO 8601 UTC. */
+  sendTime: string;
+}
+
+/** Generates the response to one message. Throw to fail the attempt (BullMQ retries it). */
+export interface Responder {
+  respond(message: string, context: ResponderContext): Promise<string>;
+}
+
+/** A pattern on the message text and a reply template with `{ip}`, `{message}` and `{time}`. */
+export interface Rule {
+  pattern: RegExp;
+  reply: string;
+}
+
+export const BUILT_IN_RULES: readonly Rule[] = [
+  { pattern: /^\s*(hi|hello|hey|hola|bonjour|你好)\b/iu, reply: 'Hello, user from {ip}!' },
+  { pattern: /\b(time|date|when)\b|几点/iu, reply: 'Hello, user from {ip}! Your message reached us at {time}.' },
+  { pattern: /\b(thanks|thank you)\b|谢谢/iu, reply: "You're welcome, user from {ip}!" },
+  { pattern: /\?\s*$/u, reply: 'Hello, user from {ip}! Good question: "{message}". A person will know better than these rules.' },
+  { pattern: /[\s\S]/u, reply: 'Hello, user from {ip}! You said: "{message}"' },
+];
+
+/** The default responder: deterministic, first matching rule wins. */
+export class RulesResponder implements Responder {
+  constructor(private readonly rules: readonly Rule[] = BUILT_IN_RULES) {}
+
+  async respond(message: string, { ip, sendTime }: ResponderContext): Promise<string> {
+    const rule = this.rules.find(({ pattern }) => pattern.test(message));
+    if (!rule) throw new Error('no rule matches the message');
+    const values: Record<string, string> = { ip, message, time: sendTime };
+    return rule.reply.replace(/\{(ip|message|time)\}/g, (_, name: string) => values[name] ?? '');
+  }
+}

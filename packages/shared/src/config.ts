@@ -1,0 +1,178 @@
+import { z } from 'zod';
+import { parseTrustProxy } from './trust-proxy.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Variables whose values must never be echoed back, not even in a validation error. */
+const SECRET_VARIABLES = new Set(['REDIS_URL', 'ADMIN_TOKEN']);
+
+const integer = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `expected an integer from ${min} to ${max}` })
+    .int({ error: `expected an integer from ${min} to ${max}` })
+    .min(min, { error: `expected an integer from ${min} to ${max}` })
+    .max(max, { error: `expected an integer from ${min} to ${max}` });
+
+const redisUrl = z.string().refine(
+  (value) => {
+    try {
+      return ['redis:', 'rediss:'].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected a redis:// or rediss:// URL' },
+);
+
+const hostPortList = z
+  .string()
+  .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(
+        z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/, {
+          error: 'expected host:port,host:port,…',
+        }),
+      )
+      .min(1, { error: 'expected host:port,host:port,…' }),
+  )
+  .transform((entries) =>
+    entries.map((entry) => {
+      const colon = entry.lastIndexOf(':');
+      return { host: entry.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(entry.slice(colon + 1)) };
+    }),
+  );
+
+const trustProxy = z.string().transform((value, ctx) => {
+  try {
+    return parseTrustProxy(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+/**
+ * Every environment variable msgpipe reads, with its default. Empty strings count as unset,
+ * so `FOO=` in a compose file means "use the default".
+ */
+export const envSchema = z.object({
+  PORT: integer(0, 65_535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  REDIS_URL: redisUrl.optional(),
+  REDIS_CLUSTER_NODES: hostPortList.optional(),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected 1–64 letters, digits, "_", "." or "-"' })
+    .default('msgpipe'),
+  ADMIN_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+  TRUST_PROXY: trustProxy.optional(),
+  RATE_LIMIT_PER_MINUTE: integer(0, 1_000_000).default(60),
+  MESSAGE_MAX_BYTES: integer(1, 1_048_576).default(8192),
+  HISTORY_MAX_ENTRIES: integer(1, 10_000).default(100),
+  HISTORY_TTL_SECONDS: integer(60, 31_536_000).default(604_800),
+  ONLINE_WINDOW_SECONDS: integer(1, 86_400).default(300),
+  WORKER_CONCURRENCY: integer(1, 1000).default(50),
+  QUEUE_PARTITIONS: integer(1, 64).default(1),
+  RESPONDER: z
+    .enum(['rules'], { error: 'expected "rules" (the webhook and openai responders are not available yet)' })
+    .default('rules'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
+  LOCAL_REDIS_PORT: integer(1, 65_535).default(6390),
+  LOCAL_REDIS_DIR: z.string().default('.data/redis'),
+  WORKERS: integer(1, 64).default(1),
+});
+
+export type Env = z.output<typeof envSchema>;
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly redis: {
+    /** Unset means "the launcher's local Redis"; apps fall back to redis://127.0.0.1:LOCAL_REDIS_PORT. */
+    readonly url: string;
+    readonly clusterNodes: ReadonlyArray<{ host: string; port: number }> | undefined;
+    readonly prefix: string;
+  };
+  readonly adminToken: string | undefined;
+  readonly trustProxy: ReturnType<typeof parseTrustProxy> | undefined;
+  readonly rateLimitPerMinute: number;
+  readonly messageMaxBytes: number;
+  readonly history: { readonly maxEntries: number; readonly ttlSeconds: number };
+  readonly onlineWindowSeconds: number;
+  readonly workerConcurrency: number;
+  readonly queuePartitions: number;
+  readonly responder: Env['RESPONDER'];
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly shutdownTimeoutMs: number;
+  readonly localRedisPort: number;
+  /** The launcher's Redis data directory, relative to the repository root unless absolute. */
+  readonly localRedisDir: string;
+  readonly workers: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  const cleaned: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value.trim() !== '') cleaned[name] = value.trim();
+  }
+  return cleaned;
+}
+
+/** Parses and validates the environment once; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = withoutEmptyValues(env);
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const raw = cleaned[name];
+      const shown = raw === undefined || SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(raw)})`;
+      return `${name}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = result.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    redis: {
+      url: e.REDIS_URL ?? `redis://127.0.0.1:${e.LOCAL_REDIS_PORT}`,
+      clusterNodes: e.REDIS_CLUSTER_NODES,
+      prefix: e.REDIS_PREFIX,
+    },
+    adminToken: e.ADMIN_TOKEN,
+    trustProxy: e.TRUST_PROXY,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    messageMaxBytes: e.MESSAGE_MAX_BYTES,
+    history: { maxEntries: e.HISTORY_MAX_ENTRIES, ttlSeconds: e.HISTORY_TTL_SECONDS },
+    onlineWindowSeconds: e.ONLINE_WINDOW_SECONDS,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    queuePartitions: e.QUEUE_PARTITIONS,
+    responder: e.RESPONDER,
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    localRedisPort: e.LOCAL_REDIS_PORT,
+    localRedisDir: e.LOCAL_REDIS_DIR,
+    workers: e.WORKERS,
+  };
+}
+
+/** For entry points: a bad environment ends the process with a message naming the variable. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+}

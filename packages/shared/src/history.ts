@@ -1,0 +1,62 @@
+import type { KeySchema } from './keys.js';
+import { LuaScript } from './lua-script.js';
+import type { RedisClient } from './redis.js';
+import { Retention } from './retention.js';
+
+export type MessageStatus = 'queued' | 'processing' | 'completed' | 'failed';
+
+/** One exchange as stored in an IP's history (and shown by the API). */
+export interface HistoryEntry {
+  id: string;
+  message: string;
+  sendTime: string;
+  status: Extract<MessageStatus, 'completed' | 'failed'>;
+  response?: string;
+  error?: string;
+  respondedAt: string;
+}
+
+export interface HistoryPolicy {
+  maxEntries: number;
+  ttlSeconds: number;
+}
+
+const recordExchange = LuaScript.load(new URL('../lua/record-exchange.lua', import.meta.url));
+
+/** Per-IP message histories: a capped, expiring list written exactly once per message id. */
+export class HistoryStore {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: KeySchema,
+    private readonly policy: HistoryPolicy,
+  ) {}
+
+  /** Writes the entry unless this message id was written before; true when it wrote. */
+  async record(ip: string, entry: HistoryEntry, now = Date.now()): Promise<boolean> {
+    const written = await recordExchange.run(
+      this.redis,
+      [this.keys.history(ip), this.keys.written(ip)],
+      [entry.id, JSON.stringify(entry), this.policy.maxEntries, this.policy.ttlSeconds, now, Retention.writtenIdsPerIp],
+    );
+    return written === 1;
+  }
+
+  /** Newest first. */
+  async list(ip: string, limit: number): Promise<HistoryEntry[]> {
+    const raw = await this.redis.lrange(this.keys.history(ip), 0, limit - 1);
+    return raw.map((item) => JSON.parse(item) as HistoryEntry);
+  }
+
+  async find(ip: string, id: string): Promise<HistoryEntry | undefined> {
+    const raw = await this.redis.lrange(this.keys.history(ip), 0, -1);
+    // Quotes inside message text are escaped in JSON, so this marker only matches the id field.
+    const marker = `"id":${JSON.stringify(id)}`;
+    const match = raw.find((item) => item.includes(marker));
+    return match === undefined ? undefined : (JSON.parse(match) as HistoryEntry);
+  }
+
+  /** Removes the IP's history and its written-id guard (all in one slot: one DEL). */
+  async erase(ip: string): Promise<void> {
+    await this.redis.del(...this.keys.erasable(ip));
+  }
+}

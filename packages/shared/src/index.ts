@@ -1,0 +1,23 @@
+export { ConfigError, envSchema, loadConfig, loadConfigOrExit, type Config, type Env } from './config.js';
+export { HistoryStore, type HistoryEntry, type HistoryPolicy, type MessageStatus } from './history.js';
+export { ipKeySegment, normalizeIp, rateLimitSubject } from './ip.js';
+export { KeySchema } from './keys.js';
+export { createLogger, REDACTED_PATHS, type Logger, type LoggerSettings } from './logger.js';
+export { LuaScript } from './lua-script.js';
+export {
+  MESSAGE_JOB_NAME,
+  MESSAGE_JOB_OPTIONS,
+  partitionOf,
+  queueName,
+  queuePrefix,
+  type MessageJob,
+} from './queue.js';
+export {
+  createRedis,
+  isRedisUnavailableError,
+  redactRedisUrl,
+  type ConnectionRole,
+  type RedisClient,
+} from './redis.js';
+export { Retention } from './retention.js';
+export { parseTrustProxy, resolveClientIp, TrustedProxies } from './trust-proxy.js';

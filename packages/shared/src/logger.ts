@@ -1,0 +1,48 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** Paths that may carry secrets anywhere they are logged. */
+export const REDACTED_PATHS = [
+  'password',
+  '*.password',
+  'adminToken',
+  '*.adminToken',
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'headers.cookie',
+  '*.headers.cookie',
+  'redisUrl',
+  '*.redisUrl',
+  'redis.url',
+  '*.redis.url',
+];
+
+export interface LoggerSettings {
+  name: string;
+  level: string;
+  /** Pretty output for people; defaults to "stdout is a terminal and NODE_ENV is not production". */
+  pretty?: boolean;
+}
+
+/** JSON lines in production, readable colour in a terminal; secrets never printed. */
+export function createLogger({ name, level, pretty }: LoggerSettings): Logger {
+  const usePretty = pretty ?? (process.stdout.isTTY === true && process.env.NODE_ENV !== 'production');
+  const options: LoggerOptions = {
+    name,
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  if (usePretty) {
+    options.transport = {
+      target: 'pino-pretty',
+      options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+    };
+  }
+  return pino(options);
+}

@@ -1,0 +1,43 @@
+import type { DefaultJobOptions } from 'bullmq';
+import { Retention } from './retention.js';
+
+/** What the API enqueues: who sent what, when. Kept small: it is stored once per message. */
+export interface MessageJob {
+  id: string;
+  ip: string;
+  message: string;
+  /** ISO 8601 UTC with milliseconds. */
+  sendTime: string;
+}
+
+export const MESSAGE_JOB_NAME = 'message';
+
+/** Partition 0 is plain `messages`, so a single-queue deployment reads naturally. */
+export function queueName(partition: number): string {
+  return partition === 0 ? 'messages' : `messages-${partition}`;
+}
+
+/**
+ * BullMQ's key prefix for a partition. The hash tag keeps each queue's keys in one Redis
+ * Cluster slot (BullMQ's scripts need that) and gives every partition its own slot.
+ */
+export function queuePrefix(redisPrefix: string, partition: number): string {
+  return `${redisPrefix}:{${queueName(partition)}}`;
+}
+
+/** FNV-1a: stable across processes and versions, so one IP always lands on one partition. */
+export function partitionOf(ip: string, partitions: number): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < ip.length; index++) {
+    hash ^= ip.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % partitions;
+}
+
+export const MESSAGE_JOB_OPTIONS: DefaultJobOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { age: Retention.completedJobSeconds, count: Retention.completedJobCount },
+  removeOnFail: { age: Retention.failedJobSeconds, count: Retention.failedJobCount },
+};

@@ -1,0 +1,74 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Config } from './config.js';
+
+export type RedisClient = Redis | Cluster;
+
+/**
+ * - `producer`: the API's connection. Fails fast: no offline queue, short connect and command
+ *   timeouts, so a dead or stalled Redis turns into a 503 within two seconds, never a hang.
+ * - `worker`: what BullMQ workers require (`maxRetriesPerRequest: null`); commands wait out
+ *   an outage and are resent on reconnect, which the idempotent history write tolerates.
+ */
+export type ConnectionRole = 'producer' | 'worker';
+
+const PRODUCER_COMMAND_TIMEOUT_MS = 1500;
+const CONNECT_TIMEOUT_MS = 2000;
+
+/** Reconnect forever, backing off to one attempt every two seconds. */
+const reconnectBackoff = (attempt: number) => Math.min(100 * attempt, 2000);
+
+function optionsFor(role: ConnectionRole, connectionName: string): RedisOptions {
+  const common: RedisOptions = {
+    connectionName,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    retryStrategy: reconnectBackoff,
+  };
+  return role === 'producer'
+    ? { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS }
+    : { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null };
+}
+
+function credentialsFrom(url: string): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
+  const parsed = new URL(url);
+  return {
+    ...(parsed.username && { username: decodeURIComponent(parsed.username) }),
+    ...(parsed.password && { password: decodeURIComponent(parsed.password) }),
+    ...(parsed.protocol === 'rediss:' && { tls: {} }),
+  };
+}
+
+/** A Redis connection for one role: standalone from REDIS_URL, or cluster from REDIS_CLUSTER_NODES. */
+export function createRedis(redis: Config['redis'], role: ConnectionRole, connectionName = `msgpipe-${role}`): RedisClient {
+  const options = optionsFor(role, connectionName);
+  if (redis.clusterNodes) {
+    const clusterOptions: ClusterOptions = {
+      redisOptions: { ...options, ...credentialsFrom(redis.url) },
+      enableOfflineQueue: options.enableOfflineQueue ?? true,
+      clusterRetryStrategy: reconnectBackoff,
+    };
+    return new Cluster([...redis.clusterNodes], clusterOptions);
+  }
+  return new Redis(redis.url, options);
+}
+
+/** A Redis URL fit for logs: the password replaced. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '[unparseable url]';
+  }
+}
+
+const UNAVAILABLE_MESSAGES =
+  /Stream isn't writeable|Command timed out|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|Reached the max retries|All keys in the pipeline|Failed to refresh slots cache|None of startup nodes/;
+const UNAVAILABLE_REPLIES = /^(OOM|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|NOAUTH|WRONGPASS|MISCONF)\b/;
+
+/** True for errors that mean "Redis cannot serve us right now" rather than a bug of ours. */
+export function isRedisUnavailableError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'MaxRetriesPerRequestError' || error.name === 'ClusterAllFailedError') return true;
+  return UNAVAILABLE_MESSAGES.test(error.message) || UNAVAILABLE_REPLIES.test(error.message);
+}

@@ -1,0 +1,25 @@
+/**
+ * Retention policies: how long each kind of key lives (seconds, as EXPIRE takes them) and how
+ * large a bounded one may grow. The history's own TTL and size are configuration
+ * (HISTORY_TTL_SECONDS, HISTORY_MAX_ENTRIES); these are the fixed ones.
+ */
+export const Retention = {
+  /** SPEC: the same Idempotency-Key from the same IP within 24 h returns the first message. */
+  idempotencySeconds: 24 * 60 * 60,
+  /**
+   * A claimed Idempotency-Key not yet confirmed by a successful enqueue. Short, so a request
+   * that died between claim and enqueue frees the key for the client's retry.
+   */
+  idempotencyPendingSeconds: 30,
+  /**
+   * Message ids remembered per IP as already written (the exactly-once guard). A redelivered
+   * job is caught as long as fewer than this many newer messages of the same IP were written
+   * since; the set expires with the history.
+   */
+  writtenIdsPerIp: 1000,
+  /** BullMQ keeps finished jobs this long / this many, for the dashboard; the history is the record. */
+  completedJobSeconds: 60 * 60,
+  completedJobCount: 1000,
+  failedJobSeconds: 7 * 24 * 60 * 60,
+  failedJobCount: 5000,
+} as const;

@@ -1,0 +1,22 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+
+export { postMessage, request, type RequestOptions, type TestResponse } from './http.js';
+export { waitFor, type WaitOptions } from './wait-for.js';
+
+/** A REDIS_PREFIX of its own, so test files sharing one Redis never see each other's keys. */
+export function uniquePrefix(label = 'test'): string {
+  return `${label}-${randomBytes(4).toString('hex')}`;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The URL of the package's throwaway redis-server (see redis-global-setup). */
+    redisUrl: string;
+  }
+}
+
+/** The package's throwaway Redis, started by redis-global-setup. */
+export function testRedisUrl(): string {
+  return inject('redisUrl');
+}

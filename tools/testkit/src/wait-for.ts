@@ -1,0 +1,30 @@
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+}
+
+/**
+ * Polls until `check` returns something other than undefined/false, and returns it; fails
+ * with the last value seen when the deadline passes. Synchronisation on a condition, never a sleep.
+ */
+export async function waitFor<T>(
+  description: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  { timeoutMs = 10_000, intervalMs = 20 }: WaitOptions = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      const reason = lastError instanceof Error ? `: last error ${lastError.message}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${reason}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
