@@ -1,0 +1,59 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { createLogger, createRedis, HistoryStore, KeySchema, loadConfig, type Config, type RedisClient } from '@msgpipe/shared';
+import { testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
+import { createApp } from './app.js';
+import { MessageQueues } from './message-queues.js';
+
+export interface RunningApi {
+  baseUrl: string;
+  config: Config;
+  redis: RedisClient;
+  queues: MessageQueues;
+  keys: KeySchema;
+  history: HistoryStore;
+  close(): Promise<void>;
+}
+
+/**
+ * The real API (createApp + @hono/node-server) on a free port, against a real Redis, with
+ * its own key prefix. Tests talk to it over HTTP like any client.
+ */
+export async function startApi(env: Record<string, string> = {}, redisUrl = testRedisUrl()): Promise<RunningApi> {
+  const config = loadConfig({
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: uniquePrefix('api'),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const logger = createLogger({ name: 'api-test', level: config.logLevel, pretty: false });
+  const redis = createRedis(config.redis, 'producer', 'api-test');
+  redis.on('error', () => {}); // outages are what some tests are about
+  await waitFor('the test Redis connection', () => redis.status === 'ready');
+  const queues = new MessageQueues(redis, config.redis.prefix, config.queuePartitions);
+  const app = createApp({ config, redis, queues, logger });
+  const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: config.host });
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host === '::' ? '::1' : config.host}]` : config.host;
+  const keys = new KeySchema(config.redis.prefix);
+
+  return {
+    baseUrl: `http://${host}:${port}`,
+    config,
+    redis,
+    queues,
+    keys,
+    history: new HistoryStore(redis, keys, config.history),
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      });
+      await queues.close();
+      redis.disconnect();
+    },
+  };
+}
