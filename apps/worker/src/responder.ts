@@ -17,7 +17,8 @@ export interface Rule {
 }
 
 export const BUILT_IN_RULES: readonly Rule[] = [
-  { pattern: /^\s*(hi|hello|hey|hola|bonjour|你好)\b/iu, reply: 'Hello, user from {ip}!' },
+  // `\b` only knows ASCII word characters, so CJK greetings are matched without it.
+  { pattern: /^\s*(?:(?:hi|hello|hey|hola|bonjour)\b|你好)/iu, reply: 'Hello, user from {ip}!' },
   { pattern: /\b(time|date|when)\b|几点/iu, reply: 'Hello, user from {ip}! Your message reached us at {time}.' },
   { pattern: /\b(thanks|thank you)\b|谢谢/iu, reply: "You're welcome, user from {ip}!" },
   { pattern: /\?\s*$/u, reply: 'Hello, user from {ip}! Good question: "{message}". A person will know better than these rules.' },

@@ -54,12 +54,13 @@ export class MessageWorker {
    * hands them to another worker (the idempotent write keeps that exactly-once).
    */
   async close(): Promise<void> {
-    const graceful = Promise.all(this.workers.map((worker) => worker.close())).then(() => true);
+    // pause() stops fetching and waits for the jobs in flight. close() is called once only:
+    // BullMQ caches its first close, so a later close(true) could not force anything.
+    const drained = Promise.all(this.workers.map((worker) => worker.pause())).then(() => true);
     const timeout = new Promise<false>((resolve) => setTimeout(resolve, this.#shutdownTimeoutMs, false).unref());
-    if (!(await Promise.race([graceful, timeout]))) {
-      this.#logger.warn('jobs still running at shutdown timeout; leaving them to stalled-job recovery');
-      await Promise.all(this.workers.map((worker) => worker.close(true)));
-    }
+    const finished = await Promise.race([drained, timeout]);
+    if (!finished) this.#logger.warn('jobs still running at shutdown timeout; leaving them to stalled-job recovery');
+    await Promise.all(this.workers.map((worker) => worker.close(!finished)));
   }
 }
 
