@@ -30,9 +30,16 @@ const hostPortList = z
   .pipe(
     z
       .array(
-        z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/, {
-          error: 'expected host:port,host:port,…',
-        }),
+        z
+          .string()
+          .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/, { error: 'expected host:port,host:port,…', abort: true })
+          .refine(
+            (entry) => {
+              const port = Number(entry.slice(entry.lastIndexOf(':') + 1));
+              return port >= 1 && port <= 65_535;
+            },
+            { error: 'expected host:port,host:port,… (ports 1–65535)' },
+          ),
       )
       .min(1, { error: 'expected host:port,host:port,…' }),
   )

@@ -51,11 +51,12 @@ export function createRedis(redis: Config['redis'], role: ConnectionRole, connec
   return new Redis(redis.url, options);
 }
 
-/** A Redis URL fit for logs: the password replaced. */
+/** A Redis URL fit for logs: the password replaced (ioredis also takes one as `?password=`). */
 export function redactRedisUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
     return parsed.toString();
   } catch {
     return '[unparseable url]';
@@ -63,7 +64,7 @@ export function redactRedisUrl(url: string): string {
 }
 
 const UNAVAILABLE_MESSAGES =
-  /Stream isn't writeable|Command timed out|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|Reached the max retries|All keys in the pipeline|Failed to refresh slots cache|None of startup nodes/;
+  /Stream isn't writeable|Command timed out|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|Reached the max retries|All keys in the pipeline|Failed to refresh slots cache|None of startup nodes|Cluster isn't ready|Cluster is disconnect|Node is disconnected|Too many Cluster redirections/;
 const UNAVAILABLE_REPLIES = /^(OOM|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|NOAUTH|WRONGPASS|MISCONF)\b/;
 
 /** True for errors that mean "Redis cannot serve us right now" rather than a bug of ours. */

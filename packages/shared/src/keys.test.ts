@@ -1,0 +1,92 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { KeySchema } from './keys.js';
+
+/** The Redis Cluster hash slot (0–16383) of a key, as ioredis computes it (the package ships no types). */
+const calculateSlot = createRequire(import.meta.url)('cluster-key-slot') as (key: string) => number;
+
+const keys = new KeySchema('msgpipe');
+const IDEMPOTENCY_HASH = '0123456789abcdef0123456789abcdef';
+
+/** Every key of one IP that KeySchema names (the rate-limit key separately: IPv6 counts by /64). */
+function perIpKeys(schema: KeySchema, ip: string): string[] {
+  return [schema.history(ip), schema.written(ip), schema.idempotency(ip, IDEMPOTENCY_HASH), ...schema.erasable(ip)];
+}
+
+/** Redis glob match, the way `redis-cli --scan --pattern` uses it (only `*` needed here). */
+function globMatches(pattern: string, key: string): boolean {
+  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return regex.test(key);
+}
+
+describe('KeySchema', () => {
+  it('starts every key with the prefix', () => {
+    for (const schema of [keys, new KeySchema('tenant-7.prod')]) {
+      for (const ip of ['1.2.3.4', '2001:db8::1']) {
+        for (const key of [...perIpKeys(schema, ip), schema.rateLimit(ip)]) {
+          expect(key.startsWith(`${schema.prefix}:`), key).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('gives each kind of key a distinct, readable name', () => {
+    expect(keys.history('1.2.3.4')).toBe('msgpipe:ip:{1.2.3.4}:history');
+    expect(keys.written('1.2.3.4')).toBe('msgpipe:ip:{1.2.3.4}:written');
+    expect(keys.idempotency('1.2.3.4', 'abc')).toBe('msgpipe:ip:{1.2.3.4}:idem:abc');
+    expect(keys.rateLimit('1.2.3.4')).toBe('msgpipe:rate:{1.2.3.4}');
+    const all = [keys.history('1.2.3.4'), keys.written('1.2.3.4'), keys.idempotency('1.2.3.4', 'abc'), keys.rateLimit('1.2.3.4')];
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('puts the IPv4 address in every per-IP key, so a scan for *1.2.3.4* finds them all', () => {
+    for (const key of [...perIpKeys(keys, '1.2.3.4'), keys.rateLimit('1.2.3.4')]) {
+      expect(globMatches('*1.2.3.4*', key), key).toBe(true);
+    }
+  });
+
+  it('puts an IPv6 address in every per-IP key with ":" written as "-"', () => {
+    for (const key of perIpKeys(keys, '2001:db8::1')) {
+      expect(key).toContain('{2001-db8--1}');
+      expect(globMatches('*2001-db8--1*', key), key).toBe(true);
+    }
+    expect(keys.history('::1')).toBe('msgpipe:ip:{--1}:history');
+  });
+
+  it('keeps the IPv6 colons out of the key: the only colons are the separators', () => {
+    const key = keys.history('2001:db8:1:2:3:4:5:6');
+    expect(key.split(':')).toEqual(['msgpipe', 'ip', '{2001-db8-1-2-3-4-5-6}', 'history']);
+  });
+
+  it('names the rate-limit key of an IPv6 address by its /64, shared by the whole /64', () => {
+    expect(keys.rateLimit('2001:db8:1:2::7')).toBe('msgpipe:rate:{2001-db8-1-2--/64}');
+    expect(keys.rateLimit('2001:db8:1:2:ffff::1')).toBe(keys.rateLimit('2001:db8:1:2::7'));
+    expect(keys.rateLimit('2001:db8:1:3::7')).not.toBe(keys.rateLimit('2001:db8:1:2::7'));
+  });
+
+  it('lists the history and the written-id guard as what an erasure removes', () => {
+    expect(keys.erasable('1.2.3.4')).toEqual([keys.history('1.2.3.4'), keys.written('1.2.3.4')]);
+  });
+
+  it.each(['1.2.3.4', '203.0.113.250', '2001:db8::1', '::1', 'fe80::a:b:c:d', '2001:db8:1:2:3:4:5:6'])(
+    'hashes every per-IP key of %s to the same Redis Cluster slot',
+    (ip) => {
+      const slots = new Set(perIpKeys(keys, ip).map(calculateSlot));
+      expect(slots.size).toBe(1);
+      // Different prefixes do not change the slot: the hash tag is the IP alone.
+      expect(calculateSlot(new KeySchema('other').history(ip))).toBe([...slots][0]);
+    },
+  );
+
+  it('puts an IPv4 address\'s rate-limit key in the same slot as its other keys', () => {
+    expect(calculateSlot(keys.rateLimit('198.51.100.23'))).toBe(calculateSlot(keys.history('198.51.100.23')));
+  });
+
+  it('spreads different IPs over many slots rather than piling them onto one', () => {
+    const ips = Array.from({ length: 500 }, (_, index) => `10.${index >> 8}.${index & 255}.1`);
+    const slots = new Set(ips.map((ip) => calculateSlot(keys.history(ip))));
+    // 500 random draws from 16384 slots collide only a handful of times.
+    expect(slots.size).toBeGreaterThan(480);
+    expect(calculateSlot(keys.history('1.2.3.4'))).not.toBe(calculateSlot(keys.history('1.2.3.5')));
+  });
+});
