@@ -2,8 +2,10 @@ import { HistoryStore, KeySchema, type Config, type Logger, type RedisClient } f
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { adminAuth } from './admin-auth.js';
 import { clientIp } from './client-ip.js';
 import type { AppEnv, Services } from './context.js';
+import { DASHBOARD_PATH, queueDashboard } from './dashboard.js';
 import { withinDeadline } from './deadline.js';
 import { ApiError, errorResponse, UnavailableError } from './errors.js';
 import { IdempotencyKeys } from './idempotency.js';
@@ -45,6 +47,9 @@ export function createApp({ config, redis, queues, logger }: AppDeps): Hono<AppE
   app.route('/', healthRoutes(services));
   app.route('/v1', messageRoutes(services));
   app.route('/v1', historyRoutes(services));
+  app.use(DASHBOARD_PATH, adminAuth(config.adminToken));
+  app.use(`${DASHBOARD_PATH}/*`, adminAuth(config.adminToken));
+  app.route(DASHBOARD_PATH, queueDashboard(queues));
 
   app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`)));
   app.onError((error, c) => {

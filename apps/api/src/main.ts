@@ -1,10 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import { createLogger, createRedis, loadConfigOrExit, redactRedisUrl } from '@msgpipe/shared';
 import { createApp } from './app.js';
 import { MessageQueues } from './message-queues.js';
 
-const config = loadConfigOrExit();
-const logger = createLogger({ name: 'api', level: config.logLevel });
+const loaded = loadConfigOrExit();
+const logger = createLogger({ name: 'api', level: loaded.logLevel });
+// SPEC: an unset ADMIN_TOKEN is generated and logged once, so an operator can still get in.
+const config = loaded.adminToken ? loaded : { ...loaded, adminToken: randomBytes(24).toString('base64url') };
+if (!loaded.adminToken) logger.warn(`ADMIN_TOKEN is not set; this process generated one: ${config.adminToken}`);
 const redis = createRedis(config.redis, 'producer', 'msgpipe-api');
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
 const queues = new MessageQueues(redis, config.redis.prefix, config.queuePartitions);
