@@ -1,4 +1,4 @@
-import { HistoryStore, KeySchema, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
+import { HistoryStore, isRedisUnavailableError, KeySchema, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -58,7 +58,8 @@ export function createApp({ config, redis, queues, logger }: AppDeps): Hono<AppE
       return errorResponse(c, new ApiError(error.status as 400, 'bad_request', error.message || 'Bad request.'));
     }
     logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
-    if (error instanceof UnavailableError) return errorResponse(c, error);
+    // Redis trouble that escaped redisWork (a new route that forgot it) is still a 503, not a 500.
+    if (isRedisUnavailableError(error)) return errorResponse(c, new UnavailableError());
     return errorResponse(c, new ApiError(500, 'internal', 'Something went wrong on our side.'));
   });
   return app;
