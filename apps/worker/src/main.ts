@@ -1,4 +1,5 @@
 import { createLogger, createRedis, loadConfigOrExit, redactRedisUrl } from '@msgpipe/shared';
+import { serveMetrics } from './metrics-server.js';
 import { createWorker } from './worker.js';
 
 const config = loadConfigOrExit();
@@ -10,6 +11,9 @@ worker
   .ready()
   .then(() => logger.info({ redis: redactRedisUrl(config.redis.url), concurrency: config.workerConcurrency }, 'worker consuming'))
   .catch((error: Error) => logger.error({ err: error.message }, 'worker failed to start'));
+const metricsServer =
+  config.workerMetricsPort === undefined ? undefined : await serveMetrics(worker.metrics.registry, config.workerMetricsPort, config.host);
+if (metricsServer) logger.info({ url: `http://${config.host}:${metricsServer.port}/metrics` }, 'worker metrics listening');
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -17,6 +21,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   logger.info({ signal }, 'worker stopping: finishing jobs in flight');
   await worker.close();
+  await metricsServer?.close();
   await connection.quit().catch(() => connection.disconnect());
   logger.info('worker stopped');
   process.exit(0);

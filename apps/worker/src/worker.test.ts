@@ -1,6 +1,7 @@
 import {
   createLogger,
   createRedis,
+  ExchangeRecorder,
   HistoryStore,
   KeySchema,
   loadConfig,
@@ -8,13 +9,16 @@ import {
   MESSAGE_JOB_OPTIONS,
   queueName,
   queuePrefix,
+  StatsStore,
   type Config,
   type MessageJob,
   type RedisClient,
 } from '@msgpipe/shared';
-import { testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
+import { parsePrometheusText, samplesOf, testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
 import { Queue, UnrecoverableError, type JobsOptions } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { serveMetrics } from './metrics-server.js';
+import { WorkerMetrics } from './metrics.js';
 import { createProcessor } from './process-message.js';
 import type { Responder } from './responder.js';
 import { createWorker, type MessageWorker } from './worker.js';
@@ -26,6 +30,7 @@ let config: Config;
 let connection: RedisClient;
 let queues: Queue<MessageJob>[];
 let history: HistoryStore;
+let stats: StatsStore;
 let worker: MessageWorker | undefined;
 
 function setUp(env: Record<string, string> = {}) {
@@ -40,7 +45,9 @@ function setUp(env: Record<string, string> = {}) {
         defaultJobOptions: MESSAGE_JOB_OPTIONS,
       }),
   );
-  history = new HistoryStore(connection, new KeySchema(config.redis.prefix), config.history);
+  const keys = new KeySchema(config.redis.prefix);
+  history = new HistoryStore(connection, keys);
+  stats = new StatsStore(connection, keys, config);
 }
 
 async function enqueue(message: string, ip = '1.2.3.4', options: JobsOptions = {}, partition = 0): Promise<MessageJob> {
@@ -128,12 +135,86 @@ describe('MessageWorker', () => {
   it('writes once when the same job is delivered twice (a crash after the write)', async () => {
     const job = await enqueue('delivered twice', '1.2.3.8');
     const bullJob = (await queues[0]!.getJob(job.id))!;
-    const process = createProcessor({ responder: flaky(0), history, logger });
+    const recorder = new ExchangeRecorder(connection, new KeySchema(config.redis.prefix), config);
+    const process = createProcessor({ responder: flaky(0), recorder, logger, metrics: new WorkerMetrics() });
 
     const first = await process(bullJob);
     const second = await process(bullJob);
     expect(second.id).toBe(first.id);
     expect(await entriesWithId('1.2.3.8', job.id)).toHaveLength(1);
+    expect((await stats.read(10)).topSenders).toEqual([{ ip: '1.2.3.8', count: 1 }]);
+  });
+
+  it('counts every message once in the stats, retried and failed ones included', async () => {
+    const responder: Responder & { calls: Map<string, number> } = {
+      calls: new Map(),
+      async respond(message) {
+        const calls = (this.calls.get(message) ?? 0) + 1;
+        this.calls.set(message, calls);
+        if (message.startsWith('flaky') && calls === 1) throw new Error('first attempt fails');
+        if (message.startsWith('doomed')) throw new Error('never works');
+        return `ok: ${message}`;
+      },
+    };
+    worker = createWorker({ config, connection, logger, responder });
+    const jobs = [
+      ...(await Promise.all(Array.from({ length: 6 }, (_, n) => enqueue(`fine ${n}`, '10.1.0.1', FAST_RETRIES)))),
+      ...(await Promise.all(Array.from({ length: 3 }, (_, n) => enqueue(`flaky ${n}`, '10.1.0.2', FAST_RETRIES)))),
+      await enqueue('doomed', '10.1.0.3', FAST_RETRIES),
+    ];
+    await waitFor('every job to finish', async () => {
+      const states = await Promise.all(jobs.map((job) => queues[0]!.getJobState(job.id)));
+      return states.every((state) => state === 'completed' || state === 'failed');
+    });
+
+    const snapshot = await stats.read(10);
+    expect(snapshot.totalMessages).toBe(10);
+    expect(snapshot.messagesToday).toBe(10);
+    expect(snapshot.uniqueIpsToday).toBe(3);
+    expect(snapshot.onlineNow).toBe(3);
+    expect(snapshot.topSenders).toEqual([
+      { ip: '10.1.0.1', count: 6 },
+      { ip: '10.1.0.2', count: 3 },
+      { ip: '10.1.0.3', count: 1 },
+    ]);
+
+    const samples = parsePrometheusText(await worker.metrics.registry.metrics());
+    const jobsWith = (outcome: string) => samplesOf(samples, 'msgpipe_worker_jobs_total', { outcome })[0]?.value;
+    expect(jobsWith('completed')).toBe(9);
+    expect(jobsWith('retrying')).toBe(3 + 2);
+    expect(jobsWith('failed')).toBe(1);
+    expect(samplesOf(samples, 'msgpipe_message_end_to_end_seconds_count')[0]?.value).toBe(10);
+    expect(samplesOf(samples, 'msgpipe_worker_job_processing_seconds_count', { outcome: 'completed' })[0]?.value).toBe(9);
+  });
+
+  it('serves its Prometheus metrics over HTTP, process metrics included', async () => {
+    worker = createWorker({ config, connection, logger });
+    const job = await enqueue('measured', '10.1.0.4');
+    await waitFor('the entry', async () => (await entriesWithId('10.1.0.4', job.id)).length === 1);
+    const server = await serveMetrics(worker.metrics.registry, 0, '127.0.0.1');
+    try {
+      const response = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const samples = parsePrometheusText(await response.text());
+      expect(samplesOf(samples, 'msgpipe_worker_jobs_total', { outcome: 'completed' })[0]?.value).toBe(1);
+      expect(samplesOf(samples, 'process_cpu_seconds_total')).toHaveLength(1);
+      expect(samplesOf(samples, 'nodejs_eventloop_lag_seconds')).toHaveLength(1);
+      expect((await fetch(`http://127.0.0.1:${server.port}/other`)).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('records BullMQ metrics, so the dashboard charts have data', async () => {
+    worker = createWorker({ config, connection, logger });
+    const job = await enqueue('charted', '10.1.0.5');
+    await waitFor('the job to complete', async () => (await queues[0]!.getJobState(job.id)) === 'completed');
+    const metrics = await waitFor('a completed data point', async () => {
+      const found = await queues[0]!.getMetrics('completed');
+      return found.meta.count >= 1 && found;
+    });
+    expect(metrics.meta.count).toBe(1);
   });
 
   it('lets jobs in flight finish on close, and takes no new ones', async () => {

@@ -1,5 +1,6 @@
-import { HistoryStore, KeySchema, queueName, queuePrefix, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
-import { Worker } from 'bullmq';
+import { ExchangeRecorder, KeySchema, queueName, queuePrefix, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
+import { MetricsTime, Worker } from 'bullmq';
+import { WorkerMetrics } from './metrics.js';
 import { createProcessor } from './process-message.js';
 import { RulesResponder, type Responder } from './responder.js';
 
@@ -22,14 +23,18 @@ const MAX_STALLED_COUNT = 5;
 /** The workers of one process: one BullMQ Worker per consumed partition, one processor. */
 export class MessageWorker {
   readonly workers: readonly Worker[];
+  readonly metrics = new WorkerMetrics();
   readonly #logger: Logger;
   readonly #shutdownTimeoutMs: number;
 
   constructor({ config, connection, logger, responder = new RulesResponder(), partitions }: WorkerDeps) {
     this.#logger = logger;
     this.#shutdownTimeoutMs = config.shutdownTimeoutMs;
-    const history = new HistoryStore(connection, new KeySchema(config.redis.prefix), config.history);
-    const processor = createProcessor({ responder, history, logger });
+    const recorder = new ExchangeRecorder(connection, new KeySchema(config.redis.prefix), {
+      history: config.history,
+      onlineWindowSeconds: config.onlineWindowSeconds,
+    });
+    const processor = createProcessor({ responder, recorder, logger, metrics: this.metrics });
     const consumed = partitions ?? Array.from({ length: config.queuePartitions }, (_, partition) => partition);
     this.workers = consumed.map((partition) => {
       const worker = new Worker(queueName(partition), processor, {
@@ -37,6 +42,8 @@ export class MessageWorker {
         prefix: queuePrefix(config.redis.prefix, partition),
         concurrency: config.workerConcurrency,
         maxStalledCount: MAX_STALLED_COUNT,
+        // Per-minute completed/failed counts for the dashboard's charts (a bounded list).
+        metrics: { maxDataPoints: MetricsTime.TWO_WEEKS },
       });
       worker.on('error', (error) => logger.warn({ err: error.message, queue: worker.name }, 'worker error'));
       return worker;

@@ -81,6 +81,7 @@ export const envSchema = z.object({
   ONLINE_WINDOW_SECONDS: integer(1, 86_400).default(300),
   WORKER_CONCURRENCY: integer(1, 1000).default(50),
   QUEUE_PARTITIONS: integer(1, 64).default(1),
+  WORKER_METRICS_PORT: integer(1, 65_535).optional(),
   RESPONDER: z
     .enum(['rules'], { error: 'expected "rules" (the webhook and openai responders are not available yet)' })
     .default('rules'),
@@ -110,6 +111,8 @@ export interface Config {
   readonly onlineWindowSeconds: number;
   readonly workerConcurrency: number;
   readonly queuePartitions: number;
+  /** Where a worker serves its Prometheus metrics (on HOST); unset: it serves none. */
+  readonly workerMetricsPort: number | undefined;
   readonly responder: Env['RESPONDER'];
   readonly logLevel: Env['LOG_LEVEL'];
   readonly shutdownTimeoutMs: number;
@@ -164,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     onlineWindowSeconds: e.ONLINE_WINDOW_SECONDS,
     workerConcurrency: e.WORKER_CONCURRENCY,
     queuePartitions: e.QUEUE_PARTITIONS,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     responder: e.RESPONDER,
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

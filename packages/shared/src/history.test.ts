@@ -1,7 +1,8 @@
-import { RedisServer } from '@msgpipe/redis-server';
-import { testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
+import type { RedisServer } from '@msgpipe/redis-server';
+import { startOneNodeCluster, testRedisUrl, uniquePrefix } from '@msgpipe/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExchangeRecorder } from './exchange-recorder.js';
 import { HistoryStore, type HistoryEntry, type HistoryPolicy } from './history.js';
 import { KeySchema } from './keys.js';
 import { createRedis, type RedisClient } from './redis.js';
@@ -15,10 +16,11 @@ afterAll(async () => {
   await redis.quit();
 });
 
-/** A store with a REDIS_PREFIX of its own, so no two tests (or test files) share a key. */
-function freshStore(policy: Partial<HistoryPolicy> = {}): { store: HistoryStore; keys: KeySchema } {
+/** A store and its writer with a REDIS_PREFIX of their own, so no two tests (or files) share a key. */
+function freshStore(policy: Partial<HistoryPolicy> = {}): { store: HistoryStore; recorder: ExchangeRecorder; keys: KeySchema } {
   const keys = new KeySchema(uniquePrefix('history'));
-  return { store: new HistoryStore(redis, keys, { maxEntries: 100, ttlSeconds: 3600, ...policy }), keys };
+  const recorder = new ExchangeRecorder(redis, keys, { history: { maxEntries: 100, ttlSeconds: 3600, ...policy }, onlineWindowSeconds: 300 });
+  return { store: new HistoryStore(redis, keys), recorder, keys };
 }
 
 let counter = 0;
@@ -37,21 +39,21 @@ function entry(overrides: Partial<HistoryEntry> = {}): HistoryEntry {
 
 const IP = '198.51.100.7';
 
-describe('HistoryStore.record', () => {
+describe('ExchangeRecorder.record: the history part', () => {
   it('writes an entry and reads it back unchanged', async () => {
-    const { store } = freshStore();
+    const { store, recorder } = freshStore();
     const first = entry({ message: 'ünïcødé ✓ "quoted" \\ back\nslash' });
-    expect(await store.record(IP, first)).toBe(true);
+    expect(await recorder.record(IP, first)).toBe(true);
     expect(await store.list(IP, 10)).toEqual([first]);
   });
 
   it('writes a message id once: a second record is a no-op that returns false', async () => {
-    const { store, keys } = freshStore();
+    const { store, recorder, keys } = freshStore();
     const original = entry();
-    expect(await store.record(IP, original, 1_000)).toBe(true);
+    expect(await recorder.record(IP, original, 1_000)).toBe(true);
     const retried = { ...original, response: 'a different response from the retry' };
-    expect(await store.record(IP, retried, 2_000)).toBe(false);
-    expect(await store.record(IP, original, 3_000)).toBe(false);
+    expect(await recorder.record(IP, retried, 2_000)).toBe(false);
+    expect(await recorder.record(IP, original, 3_000)).toBe(false);
     expect(await redis.llen(keys.history(IP))).toBe(1);
     expect(await store.list(IP, 10)).toEqual([original]);
     // Nothing changes at all, not even the remembered write time.
@@ -59,40 +61,40 @@ describe('HistoryStore.record', () => {
   });
 
   it('writes exactly once when the same job is recorded concurrently', async () => {
-    const { store, keys } = freshStore();
+    const { store, recorder, keys } = freshStore();
     const duplicated = entry();
-    const results = await Promise.all(Array.from({ length: 10 }, () => store.record(IP, duplicated)));
+    const results = await Promise.all(Array.from({ length: 10 }, () => recorder.record(IP, duplicated)));
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await redis.llen(keys.history(IP))).toBe(1);
   });
 
   it('records a failed message with its error', async () => {
-    const { store } = freshStore();
+    const { store, recorder } = freshStore();
     const failed = entry({ status: 'failed', response: undefined, error: 'responder timed out' });
     delete failed.response;
-    await store.record(IP, failed);
+    await recorder.record(IP, failed);
     expect(await store.find(IP, failed.id)).toEqual(failed);
   });
 
   it('lists newest first', async () => {
-    const { store } = freshStore();
+    const { store, recorder } = freshStore();
     const entries = [entry(), entry(), entry()];
-    for (const [index, item] of entries.entries()) await store.record(IP, item, 1_000 + index);
+    for (const [index, item] of entries.entries()) await recorder.record(IP, item, 1_000 + index);
     expect((await store.list(IP, 10)).map((item) => item.id)).toEqual(entries.map((item) => item.id).reverse());
   });
 
   it('lists at most `limit` entries, the newest ones', async () => {
-    const { store } = freshStore();
+    const { store, recorder } = freshStore();
     const entries = [entry(), entry(), entry(), entry()];
-    for (const item of entries) await store.record(IP, item);
+    for (const item of entries) await recorder.record(IP, item);
     expect((await store.list(IP, 2)).map((item) => item.id)).toEqual([entries[3]!.id, entries[2]!.id]);
     expect(await store.list(IP, 1)).toHaveLength(1);
   });
 
   it('keeps only the newest maxEntries entries', async () => {
-    const { store, keys } = freshStore({ maxEntries: 3 });
+    const { store, recorder, keys } = freshStore({ maxEntries: 3 });
     const entries = Array.from({ length: 7 }, () => entry());
-    for (const item of entries) await store.record(IP, item);
+    for (const item of entries) await recorder.record(IP, item);
     expect(await redis.llen(keys.history(IP))).toBe(3);
     expect((await store.list(IP, 100)).map((item) => item.id)).toEqual(
       entries.slice(-3).map((item) => item.id).reverse(),
@@ -100,8 +102,8 @@ describe('HistoryStore.record', () => {
   });
 
   it('sets the TTL of both the history and the written-id guard to ttlSeconds', async () => {
-    const { store, keys } = freshStore({ ttlSeconds: 3600 });
-    await store.record(IP, entry());
+    const { store, recorder, keys } = freshStore({ ttlSeconds: 3600 });
+    await recorder.record(IP, entry());
     for (const key of [keys.history(IP), keys.written(IP)]) {
       const pttl = await redis.pttl(key);
       expect(pttl, key).toBeGreaterThan(3_595_000);
@@ -110,114 +112,114 @@ describe('HistoryStore.record', () => {
   });
 
   it('refreshes both TTLs on every new message (the history expires after the last message)', async () => {
-    const { store, keys } = freshStore({ ttlSeconds: 7200 });
-    await store.record(IP, entry());
+    const { store, recorder, keys } = freshStore({ ttlSeconds: 7200 });
+    await recorder.record(IP, entry());
     await redis.expire(keys.history(IP), 10);
     await redis.expire(keys.written(IP), 10);
-    await store.record(IP, entry());
+    await recorder.record(IP, entry());
     expect(await redis.ttl(keys.history(IP))).toBeGreaterThan(7190);
     expect(await redis.ttl(keys.written(IP))).toBeGreaterThan(7190);
   });
 
   it('keeps one IP\'s history apart from another\'s', async () => {
-    const { store } = freshStore();
+    const { store, recorder } = freshStore();
     const mine = entry();
     const theirs = entry();
-    await store.record('192.0.2.1', mine);
-    await store.record('2001:db8::1', theirs);
+    await recorder.record('192.0.2.1', mine);
+    await recorder.record('2001:db8::1', theirs);
     expect(await store.list('192.0.2.1', 10)).toEqual([mine]);
     expect(await store.list('2001:db8::1', 10)).toEqual([theirs]);
     expect(await store.find('192.0.2.1', theirs.id)).toBeUndefined();
   });
 
   it('stores an IPv6 history under a key with the address written with "-"', async () => {
-    const { store, keys } = freshStore();
-    await store.record('2001:db8::42', entry());
+    const { store, recorder, keys } = freshStore();
+    await recorder.record('2001:db8::42', entry());
     const found = await redis.keys(`${keys.prefix}:*2001-db8--42*`);
     expect(found.sort()).toEqual([keys.history('2001:db8::42'), keys.written('2001:db8::42')].sort());
   });
 
   it('still rejects an id that was trimmed out of the list (the written-id guard outlives trimming)', async () => {
-    const { store, keys } = freshStore({ maxEntries: 2 });
+    const { store, recorder, keys } = freshStore({ maxEntries: 2 });
     const oldest = entry();
-    await store.record(IP, oldest);
-    await store.record(IP, entry());
-    await store.record(IP, entry());
+    await recorder.record(IP, oldest);
+    await recorder.record(IP, entry());
+    await recorder.record(IP, entry());
     expect(await store.find(IP, oldest.id)).toBeUndefined();
 
-    expect(await store.record(IP, oldest)).toBe(false);
+    expect(await recorder.record(IP, oldest)).toBe(false);
     expect(await store.find(IP, oldest.id)).toBeUndefined();
     expect(await redis.llen(keys.history(IP))).toBe(2);
   });
 
   it('remembers at most Retention.writtenIdsPerIp ids per IP, dropping the oldest', async () => {
-    const { store, keys } = freshStore({ maxEntries: 5 });
+    const { store, recorder, keys } = freshStore({ maxEntries: 5 });
     const limit = Retention.writtenIdsPerIp;
     const entries = Array.from({ length: limit + 1 }, () => entry());
     // Increasing write times make "oldest" well defined; sent concurrently, they are pipelined.
-    await Promise.all(entries.map((item, index) => store.record(IP, item, 1_000_000 + index)));
+    await Promise.all(entries.map((item, index) => recorder.record(IP, item, 1_000_000 + index)));
     expect(await redis.zcard(keys.written(IP))).toBe(limit);
     expect(await redis.zscore(keys.written(IP), entries[0]!.id)).toBeNull();
     expect(await redis.zscore(keys.written(IP), entries[1]!.id)).not.toBeNull();
-    expect(await store.record(IP, entries[1]!)).toBe(false);
+    expect(await recorder.record(IP, entries[1]!)).toBe(false);
   });
 
   it('still works after Redis forgot its cached scripts (NOSCRIPT fallback to EVAL)', async () => {
-    const { store } = freshStore();
-    await store.record(IP, entry());
+    const { store, recorder } = freshStore();
+    await recorder.record(IP, entry());
     await redis.script('FLUSH');
     const after = entry();
-    expect(await store.record(IP, after)).toBe(true);
-    expect(await store.record(IP, after)).toBe(false);
+    expect(await recorder.record(IP, after)).toBe(true);
+    expect(await recorder.record(IP, after)).toBe(false);
     expect(await store.find(IP, after.id)).toEqual(after);
   });
 });
 
 describe('HistoryStore.find', () => {
   it('finds an entry by id anywhere in the list', async () => {
-    const { store } = freshStore();
+    const { store, recorder } = freshStore();
     const entries = [entry(), entry(), entry()];
-    for (const item of entries) await store.record(IP, item);
+    for (const item of entries) await recorder.record(IP, item);
     for (const item of entries) expect(await store.find(IP, item.id)).toEqual(item);
   });
 
   it('returns undefined for an unknown id, for a prefix of a real id and for an empty history', async () => {
-    const { store } = freshStore();
+    const { store, recorder } = freshStore();
     const stored = entry({ id: 'abcdef123456' });
     expect(await store.find(IP, 'abcdef123456')).toBeUndefined();
-    await store.record(IP, stored);
+    await recorder.record(IP, stored);
     expect(await store.find(IP, 'nope')).toBeUndefined();
     expect(await store.find(IP, 'abcdef')).toBeUndefined();
     expect(await store.find(IP, 'abcdef1234567')).toBeUndefined();
   });
 
   it('is not fooled by a message whose text contains "id":"<that id>" literally', async () => {
-    const { store } = freshStore();
+    const { store, recorder } = freshStore();
     const target = entry({ id: 'target-id-1' });
     const decoy = entry({
       id: 'decoy-id-2',
       message: '{"id":"target-id-1"} and "id":"target-id-1" and \\"id\\":\\"target-id-1\\"',
       response: '"id":"target-id-1"',
     });
-    await store.record(IP, target);
-    await store.record(IP, decoy); // newer, so it is scanned first
+    await recorder.record(IP, target);
+    await recorder.record(IP, decoy); // newer, so it is scanned first
     expect(await store.find(IP, 'target-id-1')).toEqual(target);
     expect(await store.find(IP, 'decoy-id-2')).toEqual(decoy);
   });
 
   it('does not invent an entry for an id that only appears inside message text', async () => {
-    const { store } = freshStore();
-    await store.record(IP, entry({ message: 'see "id":"ghost-id" here', error: '"id":"ghost-id"' }));
+    const { store, recorder } = freshStore();
+    await recorder.record(IP, entry({ message: 'see "id":"ghost-id" here', error: '"id":"ghost-id"' }));
     expect(await store.find(IP, 'ghost-id')).toBeUndefined();
   });
 });
 
 describe('HistoryStore.erase', () => {
   it('removes the history and the written-id guard of that IP only', async () => {
-    const { store, keys } = freshStore();
-    await store.record(IP, entry());
+    const { store, recorder, keys } = freshStore();
+    await recorder.record(IP, entry());
     const other = entry();
-    await store.record('192.0.2.99', other);
+    await recorder.record('192.0.2.99', other);
     expect(await redis.exists(keys.history(IP), keys.written(IP))).toBe(2);
 
     await store.erase(IP);
@@ -227,25 +229,16 @@ describe('HistoryStore.erase', () => {
   });
 
   it('erases an IP with no history without complaint', async () => {
-    const { store } = freshStore();
+    const { store, recorder } = freshStore();
     await expect(store.erase('203.0.113.1')).resolves.toBeUndefined();
   });
 });
 
 describe('HistoryStore on Redis Cluster', () => {
-  // A one-node cluster that owns every slot: Redis still refuses (CROSSSLOT) any multi-key
-  // command or script whose keys are in different slots, as it would across many nodes.
   let node: RedisServer;
   let cluster: RedisClient;
   beforeAll(async () => {
-    node = await RedisServer.start({ settings: { 'cluster-enabled': 'yes', 'cluster-announce-ip': '127.0.0.1' } });
-    const admin = new Redis(node.url);
-    try {
-      await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-      await waitFor('the cluster to be ok', async () => /cluster_state:ok/.test(String(await admin.call('CLUSTER', 'INFO'))));
-    } finally {
-      admin.disconnect();
-    }
+    node = await startOneNodeCluster();
     cluster = createRedis({ url: node.url, clusterNodes: [{ host: '127.0.0.1', port: node.port }], prefix: 'x' }, 'worker');
   });
   afterAll(async () => {
@@ -260,14 +253,15 @@ describe('HistoryStore on Redis Cluster', () => {
 
   it.each(['192.0.2.10', '2001:db8::10'])('records, finds, deduplicates and erases %s in one slot', async (ip) => {
     const keys = new KeySchema(uniquePrefix('cluster'));
-    const store = new HistoryStore(cluster, keys, { maxEntries: 2, ttlSeconds: 3600 });
+    const store = new HistoryStore(cluster, keys);
+    const recorder = new ExchangeRecorder(cluster, keys, { history: { maxEntries: 2, ttlSeconds: 3600 }, onlineWindowSeconds: 300 });
     const first = entry();
-    expect(await store.record(ip, first)).toBe(true);
-    expect(await store.record(ip, first)).toBe(false);
-    await store.record(ip, entry());
-    await store.record(ip, entry());
+    expect(await recorder.record(ip, first)).toBe(true);
+    expect(await recorder.record(ip, first)).toBe(false);
+    await recorder.record(ip, entry());
+    await recorder.record(ip, entry());
     expect(await store.list(ip, 10)).toHaveLength(2);
-    expect(await store.record(ip, first)).toBe(false);
+    expect(await recorder.record(ip, first)).toBe(false);
     await store.erase(ip);
     expect(await cluster.exists(keys.history(ip))).toBe(0);
     expect(await cluster.exists(keys.written(ip))).toBe(0);

@@ -1,7 +1,5 @@
 import type { KeySchema } from './keys.js';
-import { LuaScript } from './lua-script.js';
 import type { RedisClient } from './redis.js';
-import { Retention } from './retention.js';
 
 export type MessageStatus = 'queued' | 'processing' | 'completed' | 'failed';
 
@@ -21,25 +19,15 @@ export interface HistoryPolicy {
   ttlSeconds: number;
 }
 
-const recordExchange = LuaScript.load(new URL('../lua/record-exchange.lua', import.meta.url));
-
-/** Per-IP message histories: a capped, expiring list written exactly once per message id. */
+/**
+ * Reads and erases per-IP message histories: capped, expiring lists that ExchangeRecorder
+ * writes exactly once per message id.
+ */
 export class HistoryStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: KeySchema,
-    private readonly policy: HistoryPolicy,
   ) {}
-
-  /** Writes the entry unless this message id was written before; true when it wrote. */
-  async record(ip: string, entry: HistoryEntry, now = Date.now()): Promise<boolean> {
-    const written = await recordExchange.run(
-      this.redis,
-      [this.keys.history(ip), this.keys.written(ip)],
-      [entry.id, JSON.stringify(entry), this.policy.maxEntries, this.policy.ttlSeconds, now, Retention.writtenIdsPerIp],
-    );
-    return written === 1;
-  }
 
   /** Newest first. */
   async list(ip: string, limit: number): Promise<HistoryEntry[]> {

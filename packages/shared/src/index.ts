@@ -1,4 +1,5 @@
 export { ConfigError, envSchema, loadConfig, loadConfigOrExit, type Config, type Env } from './config.js';
+export { ExchangeRecorder, type RecorderPolicy } from './exchange-recorder.js';
 export { HistoryStore, type HistoryEntry, type HistoryPolicy, type MessageStatus } from './history.js';
 export { ipKeySegment, normalizeIp, rateLimitSubject } from './ip.js';
 export { KeySchema } from './keys.js';
@@ -20,4 +21,6 @@ export {
   type RedisClient,
 } from './redis.js';
 export { Retention } from './retention.js';
+export { StatsStore, type MinuteCount, type Sender, type StatsSnapshot } from './stats.js';
+export { dayExpiresAt, lastMinutes, minuteExpiresAt, utcDay, utcMinute } from './stats-time.js';
 export { parseTrustProxy, resolveClientIp, TrustedProxies } from './trust-proxy.js';

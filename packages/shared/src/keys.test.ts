@@ -10,7 +10,7 @@ const IDEMPOTENCY_HASH = '0123456789abcdef0123456789abcdef';
 
 /** Every key of one IP that KeySchema names (the rate-limit key separately: IPv6 counts by /64). */
 function perIpKeys(schema: KeySchema, ip: string): string[] {
-  return [schema.history(ip), schema.written(ip), schema.idempotency(ip, IDEMPOTENCY_HASH), ...schema.erasable(ip)];
+  return [schema.history(ip), schema.written(ip), schema.uncounted(ip), schema.idempotency(ip, IDEMPOTENCY_HASH), ...schema.erasable(ip)];
 }
 
 /** Redis glob match, the way `redis-cli --scan --pattern` uses it (only `*` needed here). */
@@ -64,8 +64,34 @@ describe('KeySchema', () => {
     expect(keys.rateLimit('2001:db8:1:3::7')).not.toBe(keys.rateLimit('2001:db8:1:2::7'));
   });
 
-  it('lists the history and the written-id guard as what an erasure removes', () => {
-    expect(keys.erasable('1.2.3.4')).toEqual([keys.history('1.2.3.4'), keys.written('1.2.3.4')]);
+  it('lists the history, the written-id guard and the uncounted marks as what an erasure removes', () => {
+    expect(keys.erasable('1.2.3.4')).toEqual([keys.history('1.2.3.4'), keys.written('1.2.3.4'), keys.uncounted('1.2.3.4')]);
+  });
+
+  it('names the global stats keys readably, with the UTC day or minute they count', () => {
+    expect(keys.totalMessages()).toBe('msgpipe:{stats}:messages');
+    expect(keys.messagesIn('2026-11-21')).toBe('msgpipe:{stats}:messages:2026-11-21');
+    expect(keys.messagesIn('2026-11-21T10:05')).toBe('msgpipe:{stats}:messages:2026-11-21T10:05');
+    expect(keys.senders()).toBe('msgpipe:{stats}:senders');
+    expect(keys.senders('2026-11-21')).toBe('msgpipe:{stats}:senders:2026-11-21');
+    expect(keys.online()).toBe('msgpipe:{stats}:online');
+    expect(keys.uniqueIps('2026-11-21')).toBe('msgpipe:{stats}:ips:2026-11-21');
+    expect(keys.counting()).toBe('msgpipe:{stats}:counting');
+  });
+
+  it('puts every global stats key in one slot, so each update or read of them is one atomic step', () => {
+    const day = '2026-11-21';
+    const stats = [
+      keys.totalMessages(),
+      keys.messagesIn(day),
+      keys.messagesIn(`${day}T10:05`),
+      keys.senders(),
+      keys.senders(day),
+      keys.online(),
+      keys.uniqueIps(day),
+      keys.counting(),
+    ];
+    expect(new Set(stats.map(calculateSlot)).size).toBe(1);
   });
 
   it.each(['1.2.3.4', '203.0.113.250', '2001:db8::1', '::1', 'fe80::a:b:c:d', '2001:db8:1:2:3:4:5:6'])(

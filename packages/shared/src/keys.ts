@@ -6,6 +6,10 @@ import { ipKeySegment, rateLimitSubject } from './ip.js';
  * Per-IP keys carry the IP in a hash tag (`{…}`), so on Redis Cluster all of one IP's keys
  * share a slot and the worker's per-IP write stays a single atomic script. IPv6 colons are
  * written as `-` so they never split a key segment.
+ *
+ * The global aggregates (counters, leaderboards, online set, unique IPs) all carry the
+ * `{stats}` tag: one slot, so updating or reading them is one atomic step on a cluster too.
+ * Days and minutes are UTC, as `2026-11-21` and `2026-11-21T10:05`.
  */
 export class KeySchema {
   constructor(readonly prefix: string) {}
@@ -20,6 +24,11 @@ export class KeySchema {
     return `${this.#ip(ip)}:written`;
   }
 
+  /** SET (Redis Cluster only): ids written to the history but not yet counted in the stats. */
+  uncounted(ip: string): string {
+    return `${this.#ip(ip)}:uncounted`;
+  }
+
   /** STRING: an Idempotency-Key's message (key text hashed: clients choose it). */
   idempotency(ip: string, keyHash: string): string {
     return `${this.#ip(ip)}:idem:${keyHash}`;
@@ -32,7 +41,41 @@ export class KeySchema {
 
   /** Every key of one IP that an erasure removes. */
   erasable(ip: string): string[] {
-    return [this.history(ip), this.written(ip)];
+    return [this.history(ip), this.written(ip), this.uncounted(ip)];
+  }
+
+  /** STRING: messages written, all time. */
+  totalMessages(): string {
+    return `${this.#stats}:messages`;
+  }
+
+  /** STRING: messages sent on a day (or in a minute: `2026-11-21T10:05`). */
+  messagesIn(dayOrMinute: string): string {
+    return `${this.#stats}:messages:${dayOrMinute}`;
+  }
+
+  /** ZSET leaderboard ip → messages, all time (or of one day). */
+  senders(day?: string): string {
+    return day === undefined ? `${this.#stats}:senders` : `${this.#stats}:senders:${day}`;
+  }
+
+  /** ZSET ip → last send time (ms) of the IPs online now. */
+  online(): string {
+    return `${this.#stats}:online`;
+  }
+
+  /** HyperLogLog of the distinct IPs that sent on a day. */
+  uniqueIps(day: string): string {
+    return `${this.#stats}:ips:${day}`;
+  }
+
+  /** ZSET (Redis Cluster only): ids being counted right now, id → start (ms). */
+  counting(): string {
+    return `${this.#stats}:counting`;
+  }
+
+  get #stats(): string {
+    return `${this.prefix}:{stats}`;
   }
 
   #ip(ip: string): string {

@@ -6,6 +6,12 @@ import type { RedisClient } from './redis.js';
  * A Lua script from this package's `lua/` folder, run by EVALSHA with a fallback to EVAL
  * when the server has not cached it yet (after a restart or a failover).
  */
+const INCLUDE = /^--- @include "([^"]+)"$/gm;
+
+function withIncludes(file: URL): string {
+  return readFileSync(file, 'utf8').replace(INCLUDE, (_, included: string) => withIncludes(new URL(included, file)));
+}
+
 export class LuaScript {
   readonly sha: string;
 
@@ -20,9 +26,11 @@ export class LuaScript {
    * Reads a script next to the calling module's package, e.g.
    * `LuaScript.load(new URL('../lua/x.lua', import.meta.url))`: `src/` and `dist/` sit at the
    * same depth, so the same URL works from sources under test and from the build.
+   * A line `--- @include "includes/y.lua"` is replaced by that file (relative to the script),
+   * as in BullMQ's scripts, so scripts can share Lua functions.
    */
   static load(file: URL): LuaScript {
-    return new LuaScript(file.pathname.split('/').pop() ?? 'script', readFileSync(file, 'utf8'));
+    return new LuaScript(file.pathname.split('/').pop() ?? 'script', withIncludes(file));
   }
 
   async run(redis: RedisClient, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {

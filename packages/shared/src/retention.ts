@@ -17,6 +17,15 @@ export const Retention = {
    * since; the set expires with the history.
    */
   writtenIdsPerIp: 1000,
+  /** Per-day counters, leaderboards and unique-IP counts live this long after their day ends. */
+  statsDays: 35,
+  /** Per-minute counters (the ops page charts the last hour). */
+  minuteCountSeconds: 2 * 60 * 60,
+  /**
+   * Senders kept per leaderboard, so memory stays bounded however many addresses write. Beyond
+   * it the lowest are dropped; one that comes back starts again from zero.
+   */
+  leaderboardSize: 100_000,
   /** BullMQ keeps finished jobs this long / this many, for the dashboard; the history is the record. */
   completedJobSeconds: 60 * 60,
   completedJobCount: 1000,

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 
 export { postMessage, request, type RequestOptions, type TestResponse } from './http.js';
+export { parsePrometheusText, samplesOf, type Sample } from './prometheus-text.js';
+export { startOneNodeCluster } from './one-node-cluster.js';
 export { waitFor, type WaitOptions } from './wait-for.js';
 
 /** A REDIS_PREFIX of its own, so test files sharing one Redis never see each other's keys. */

@@ -1,0 +1,24 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { RedisServer } from '@msgpipe/redis-server';
+import { waitFor } from './wait-for.js';
+
+const run = promisify(execFile);
+
+/**
+ * A Redis Cluster of one node that owns every slot. Redis still refuses (CROSSSLOT) any
+ * multi-key command or script whose keys hash to different slots, exactly as it would across
+ * many nodes, so code that passes here keeps each step inside one slot.
+ */
+export async function startOneNodeCluster(): Promise<RedisServer> {
+  const node = await RedisServer.start({ settings: { 'cluster-enabled': 'yes', 'cluster-announce-ip': '127.0.0.1' } });
+  const cli = (...args: string[]) => run('redis-cli', ['-p', String(node.port), ...args]);
+  try {
+    await cli('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    await waitFor('the one-node cluster to be ok', async () => /cluster_state:ok/.test((await cli('CLUSTER', 'INFO')).stdout));
+    return node;
+  } catch (error) {
+    await node.stop();
+    throw error;
+  }
+}
