@@ -1,7 +1,17 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { createLogger, createRedis, HistoryStore, KeySchema, loadConfig, type Config, type RedisClient } from '@msgpipe/shared';
+import {
+  createLogger,
+  createRedis,
+  ExchangeRecorder,
+  HistoryStore,
+  KeySchema,
+  loadConfig,
+  StatsStore,
+  type Config,
+  type RedisClient,
+} from '@msgpipe/shared';
 import { testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
 import { createApp } from './app.js';
 import { MessageQueues } from './message-queues.js';
@@ -13,6 +23,9 @@ export interface RunningApi {
   queues: MessageQueues;
   keys: KeySchema;
   history: HistoryStore;
+  /** Writes finished messages as a worker would (history and counters). */
+  recorder: ExchangeRecorder;
+  stats: StatsStore;
   close(): Promise<void>;
 }
 
@@ -46,7 +59,9 @@ export async function startApi(env: Record<string, string> = {}, redisUrl = test
     redis,
     queues,
     keys,
-    history: new HistoryStore(redis, keys, config.history),
+    history: new HistoryStore(redis, keys),
+    recorder: new ExchangeRecorder(redis, keys, config),
+    stats: new StatsStore(redis, keys, config),
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

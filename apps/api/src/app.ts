@@ -1,20 +1,25 @@
-import { HistoryStore, isRedisUnavailableError, KeySchema, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
+import { HistoryStore, isRedisUnavailableError, KeySchema, StatsStore, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { adminAuth } from './admin-auth.js';
+import { adminAuth, adminCheck } from './admin-auth.js';
 import { clientIp } from './client-ip.js';
 import type { AppEnv, Services } from './context.js';
 import { DASHBOARD_PATH, queueDashboard } from './dashboard.js';
 import { withinDeadline } from './deadline.js';
 import { ApiError, errorResponse, UnavailableError } from './errors.js';
+import { httpMetrics } from './http-metrics.js';
 import { IdempotencyKeys } from './idempotency.js';
 import { bodyLimitFor } from './message-body.js';
 import type { MessageQueues } from './message-queues.js';
+import { ApiMetrics } from './metrics.js';
+import { OPS_PATH, opsPage } from './ops/ops-page.js';
 import { RateLimiter } from './rate-limiter.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { messageRoutes } from './routes/messages.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { statsRoutes } from './routes/stats.js';
 
 export interface AppDeps {
   config: Config;
@@ -29,27 +34,36 @@ const REDIS_DEADLINE_MS = 1800;
 
 export function createApp({ config, redis, queues, logger }: AppDeps): Hono<AppEnv> {
   const keys = new KeySchema(config.redis.prefix);
+  const redisWork: Services['redisWork'] = (work) => withinDeadline(redis, REDIS_DEADLINE_MS, work);
   const services: Services = {
     config,
     redis,
     logger,
     queues,
-    history: new HistoryStore(redis, keys, config.history),
+    history: new HistoryStore(redis, keys),
+    stats: new StatsStore(redis, keys, config),
     rateLimiter: new RateLimiter(redis, keys, config.rateLimitPerMinute),
     idempotency: new IdempotencyKeys(redis, keys),
-    redisWork: (work) => withinDeadline(redis, REDIS_DEADLINE_MS, work),
+    metrics: new ApiMetrics({ queues, redisWork }),
+    isAdmin: adminCheck(config.adminToken),
+    redisWork,
   };
   const tooLarge = new ApiError(413, 'message_too_large', `The message is longer than ${config.messageMaxBytes} bytes.`);
 
   const app = new Hono<AppEnv>();
+  app.use(httpMetrics(services.metrics));
   app.use(clientIp(config.trustProxy));
   app.post('/v1/messages', bodyLimit({ maxSize: bodyLimitFor(config.messageMaxBytes), onError: (c) => errorResponse(c, tooLarge) }));
   app.route('/', healthRoutes(services));
+  app.route('/', metricsRoutes(services));
   app.route('/v1', messageRoutes(services));
   app.route('/v1', historyRoutes(services));
-  app.use(DASHBOARD_PATH, adminAuth(config.adminToken));
-  app.use(`${DASHBOARD_PATH}/*`, adminAuth(config.adminToken));
+  app.route('/v1', statsRoutes(services));
+  // The ops page and the queue dashboard under it: one guard for everything below /admin.
+  app.use(OPS_PATH, adminAuth(services.isAdmin));
+  app.use(`${OPS_PATH}/*`, adminAuth(services.isAdmin));
   app.route(DASHBOARD_PATH, queueDashboard(queues));
+  app.route(OPS_PATH, opsPage(services));
 
   app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`)));
   app.onError((error, c) => {

@@ -1,12 +1,17 @@
 import type { HttpBindings } from '@hono/node-server';
-import type { Config, HistoryStore, Logger, RedisClient } from '@msgpipe/shared';
+import type { Config, HistoryStore, Logger, RedisClient, StatsStore } from '@msgpipe/shared';
 import type { IdempotencyKeys } from './idempotency.js';
 import type { MessageQueues } from './message-queues.js';
+import type { ApiMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 export type AppEnv = {
   Bindings: HttpBindings;
-  Variables: { clientIp: string };
+  Variables: {
+    clientIp: string;
+    /** The error code of an error response, for the metrics. */
+    errorCode?: string;
+  };
 };
 
 /** What the routes work with; built once by createApp. */
@@ -16,8 +21,12 @@ export interface Services {
   logger: Logger;
   queues: MessageQueues;
   history: HistoryStore;
+  stats: StatsStore;
   rateLimiter: RateLimiter;
   idempotency: IdempotencyKeys;
+  metrics: ApiMetrics;
+  /** Whether an Authorization header carries the admin token. */
+  isAdmin(authorization: string | undefined): boolean;
   /** Runs Redis work on the request path: 503 rather than a hang (SPEC: within 2 s). */
   redisWork<T>(work: () => Promise<T>): Promise<T>;
 }

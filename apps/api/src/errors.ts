@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from './context.js';
 
 /** A client-facing error: SPEC's `{"error": {"code", "message"}}` with its status. */
 export class ApiError extends Error {
@@ -21,7 +22,8 @@ export class UnavailableError extends ApiError {
   }
 }
 
-export function errorResponse(c: Context, error: ApiError): Response {
+export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
+  c.set('errorCode', error.code);
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
   return c.json({ error: { code: error.code, message: error.message } }, error.status);
 }

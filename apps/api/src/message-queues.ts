@@ -20,6 +20,10 @@ const STATUS_OF_STATE: Record<string, MessageStatus> = {
   failed: 'failed',
 };
 
+/** The job states `GET /v1/stats` reports, in its order. */
+export const QUEUE_STATES = ['waiting', 'active', 'completed', 'failed', 'delayed'] as const;
+export type QueueCounts = Record<(typeof QUEUE_STATES)[number], number>;
+
 /** The message queue(s): one BullMQ queue per partition, an IP always on the same one. */
 export class MessageQueues {
   readonly queues: ReadonlyArray<Queue<MessageJob>>;
@@ -48,9 +52,36 @@ export class MessageQueues {
   async find(ip: string, id: string): Promise<{ job: MessageJob; status: MessageStatus } | undefined> {
     const job = await this.#queueFor(ip).getJob(id);
     if (!job || job.data.ip !== ip) return undefined;
-    const state = await job.getState();
-    const status = STATUS_OF_STATE[state];
+    const status = STATUS_OF_STATE[await job.getState()];
     return status ? { job: job.data, status } : undefined;
+  }
+
+  /** Any IP's message, for admins: looks in every partition, since the IP is not known. */
+  async findAny(id: string): Promise<{ job: MessageJob; status: MessageStatus } | undefined> {
+    for (const queue of this.queues) {
+      const job = await queue.getJob(id);
+      if (!job) continue;
+      const status = STATUS_OF_STATE[await job.getState()];
+      return status ? { job: job.data, status } : undefined;
+    }
+    return undefined;
+  }
+
+  /** Jobs by state, summed over the partitions, and per partition (for the metrics). */
+  async counts(): Promise<{ total: QueueCounts; byQueue: Array<{ queue: string; counts: QueueCounts }> }> {
+    const byQueue = await Promise.all(
+      this.queues.map(async (queue) => {
+        const raw = await queue.getJobCounts(...QUEUE_STATES, 'prioritized');
+        // Nothing is enqueued with a priority; should that change, those jobs are still waiting.
+        const counts = Object.fromEntries(QUEUE_STATES.map((state) => [state, raw[state] ?? 0])) as QueueCounts;
+        counts.waiting += raw.prioritized ?? 0;
+        return { queue: queue.name, counts };
+      }),
+    );
+    const total = Object.fromEntries(
+      QUEUE_STATES.map((state) => [state, byQueue.reduce((sum, { counts }) => sum + counts[state], 0)]),
+    ) as QueueCounts;
+    return { total, byQueue };
   }
 
   async close(): Promise<void> {

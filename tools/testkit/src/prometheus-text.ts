@@ -9,6 +9,15 @@ const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+-?\d+)?$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?\s*/gy;
 const COMMENT = /^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]*( .*)?$/;
 
+/** A sample value as Prometheus reads it (Go's ParseFloat: NaN and Inf in any case). */
+function parseValue(raw: string): number | undefined {
+  if (/^nan$/i.test(raw)) return NaN;
+  const infinity = /^([+-]?)inf(inity)?$/i.exec(raw);
+  if (infinity) return infinity[1] === '-' ? -Infinity : Infinity;
+  const value = Number(raw);
+  return raw.trim() === '' || Number.isNaN(value) ? undefined : value;
+}
+
 /**
  * Parses Prometheus text (format 0.0.4) strictly: a line that is not a HELP/TYPE comment or a
  * well-formed sample throws, so a test that parses /metrics proves a scraper could read it.
@@ -27,8 +36,8 @@ export function parsePrometheusText(text: string): Sample[] {
       if (!label) throw new Error(`metrics line ${index + 1} has malformed labels: ${line}`);
       labels[label[1]!] = label[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     }
-    const value = rawValue === '+Inf' ? Infinity : rawValue === '-Inf' ? -Infinity : Number(rawValue);
-    if (Number.isNaN(value) && rawValue !== 'NaN') throw new Error(`metrics line ${index + 1} has a bad value: ${line}`);
+    const value = parseValue(rawValue!);
+    if (value === undefined) throw new Error(`metrics line ${index + 1} has a bad value: ${line}`);
     samples.push({ name: name!, labels, value });
   }
   return samples;

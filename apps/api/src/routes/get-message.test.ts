@@ -66,7 +66,7 @@ describe('GET /v1/messages/{id}', () => {
       response: 'Hello!',
       respondedAt: new Date().toISOString(),
     };
-    await api.history.record('127.0.0.45', entry);
+    await api.recorder.record('127.0.0.45', entry);
     await api.queues.queues[0]!.remove(id);
     expect(await api.queues.queues[0]!.getJob(id)).toBeUndefined();
 
@@ -85,7 +85,7 @@ describe('GET /v1/messages/{id}', () => {
       error: 'responder said no',
       respondedAt: new Date().toISOString(),
     };
-    await api.history.record('127.0.0.46', entry);
+    await api.recorder.record('127.0.0.46', entry);
     const body = (await getMessage(id, '127.0.0.46')).json();
     expect(body).toMatchObject({ id, status: 'failed', error: 'responder said no' });
     expect(body.response).toBeUndefined();

@@ -15,7 +15,7 @@ function entry(n: number): HistoryEntry {
 }
 
 async function seed(ip: string, count: number) {
-  for (let n = 1; n <= count; n++) await api.history.record(ip, entry(n));
+  for (let n = 1; n <= count; n++) await api.recorder.record(ip, entry(n));
 }
 
 const history = (localAddress: string, query = '') => request(api.baseUrl, `/v1/history${query}`, { localAddress });

@@ -1,11 +1,18 @@
+import { normalizeIp } from '@msgpipe/shared';
 import { Hono } from 'hono';
+import { adminAuth } from '../admin-auth.js';
 import type { AppEnv, Services } from '../context.js';
 import { ApiError } from '../errors.js';
 
 const DEFAULT_LIMIT = 20;
 
-export function historyRoutes({ config, history, redisWork }: Services): Hono<AppEnv> {
+/**
+ * The caller's own history (`/history`) and, for admins, any IP's (`/ips/{ip}/history`).
+ * Erasing removes the history and the IP's place on the leaderboards and in the online set.
+ */
+export function historyRoutes({ config, history, stats, isAdmin, redisWork }: Services): Hono<AppEnv> {
   const maxLimit = config.history.maxEntries;
+  const admin = adminAuth(isAdmin);
 
   function parseLimit(raw: string | undefined): number {
     if (raw === undefined) return Math.min(DEFAULT_LIMIT, maxLimit);
@@ -16,15 +23,36 @@ export function historyRoutes({ config, history, redisWork }: Services): Hono<Ap
     return limit;
   }
 
+  /** The IP of the path, as the API shows IPs; the `-` form of key names is accepted too. */
+  function parseIp(raw: string): string {
+    const ip = normalizeIp(raw.includes(':') ? raw : raw.replaceAll('-', ':'));
+    if (!ip) throw new ApiError(400, 'invalid_ip', `"${raw.slice(0, 100)}" is not an IPv4 or IPv6 address.`);
+    return ip;
+  }
+
+  async function historyOf(ip: string, rawLimit: string | undefined) {
+    const limit = parseLimit(rawLimit);
+    return { ip, messages: await redisWork(() => history.list(ip, limit)) };
+  }
+
+  async function erase(ip: string): Promise<void> {
+    await redisWork(async () => {
+      // Two steps (the IP's slot, then the stats slot): an erasure that fails half-way is
+      // simply repeated by the client; both steps are idempotent.
+      await history.erase(ip);
+      await stats.forget(ip);
+    });
+  }
+
   return new Hono<AppEnv>()
-    .get('/history', async (c) => {
-      const ip = c.get('clientIp');
-      const limit = parseLimit(c.req.query('limit'));
-      const messages = await redisWork(() => history.list(ip, limit));
-      return c.json({ ip, messages });
-    })
+    .get('/history', async (c) => c.json(await historyOf(c.get('clientIp'), c.req.query('limit'))))
     .delete('/history', async (c) => {
-      await redisWork(() => history.erase(c.get('clientIp')));
+      await erase(c.get('clientIp'));
+      return c.body(null, 204);
+    })
+    .get('/ips/:ip/history', admin, async (c) => c.json(await historyOf(parseIp(c.req.param('ip')), c.req.query('limit'))))
+    .delete('/ips/:ip/history', admin, async (c) => {
+      await erase(parseIp(c.req.param('ip')));
       return c.body(null, 204);
     });
 }

@@ -34,7 +34,7 @@ const fromHistory = ({ id, status, message, sendTime, response, respondedAt, err
 });
 
 export function messageRoutes(services: Services): Hono<AppEnv> {
-  const { config, queues, history, rateLimiter, idempotency, redisWork } = services;
+  const { config, queues, history, rateLimiter, idempotency, metrics, isAdmin, redisWork } = services;
 
   /** One round trip in the common case (no Idempotency-Key): rate limit, then enqueue. */
   async function admit(ip: string, idempotencyKey: string | undefined): Promise<{ claim?: Claim; headers: Record<string, string> }> {
@@ -73,6 +73,7 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
           if (claim) await idempotency.release(claim).catch(() => {});
           throw error;
         }
+        metrics.messagesAccepted.inc();
         if (claim) await redisWork(() => idempotency.confirm(claim, accepted));
       }
       c.header('Location', `/v1/messages/${accepted.id}`);
@@ -84,13 +85,16 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
       const notFound = new ApiError(404, 'not_found', 'No message with this id was sent from your address.');
       if (!MESSAGE_ID.test(id)) throw notFound;
 
-      const inQueue = await redisWork(() => queues.find(ip, id));
+      // An admin may read any message, found through the job while BullMQ still keeps it.
+      const admin = isAdmin(c.req.header('authorization'));
+      const inQueue = await redisWork(() => (admin ? queues.findAny(id) : queues.find(ip, id)));
       if (inQueue && inQueue.status !== 'completed' && inQueue.status !== 'failed') {
         return c.json(fromJob(inQueue.job, inQueue.status));
       }
       // Finished messages are read from the history, the record that outlives the job.
-      const entry = await redisWork(() => history.find(ip, id));
+      const sender = inQueue?.job.ip ?? ip;
+      const entry = await redisWork(() => history.find(sender, id));
       if (!entry) throw notFound;
-      return c.json(fromHistory(entry, ip));
+      return c.json(fromHistory(entry, sender));
     });
 }

@@ -1,0 +1,73 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MessageQueues } from './message-queues.js';
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export interface ApiMetricsDeps {
+  queues: MessageQueues;
+  /** Runs Redis work with the request deadline, so a scrape never hangs on a stalled Redis. */
+  redisWork<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * The API process's Prometheus metrics, in a registry of its own. Queue depth is read from
+ * Redis at scrape time; the job and end-to-end timings are the workers' (WORKER_METRICS_PORT).
+ */
+export class ApiMetrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'msgpipe_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpSeconds = new Histogram({
+    name: 'msgpipe_http_request_duration_seconds',
+    help: 'Time from request to response, by method and route pattern.',
+    labelNames: ['method', 'route'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly messagesAccepted = new Counter({
+    name: 'msgpipe_messages_accepted_total',
+    help: 'Messages accepted and enqueued (202; an Idempotency-Key repeat enqueues nothing and is not counted).',
+    registers: [this.registry],
+  });
+
+  readonly messagesRejected = new Counter({
+    name: 'msgpipe_messages_rejected_total',
+    help: 'POST /v1/messages refused, by error code (rate_limited, message_too_large, unavailable, …).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor({ queues, redisWork }: ApiMetricsDeps) {
+    collectDefaultMetrics({ register: this.registry });
+    const redisUp = new Gauge({
+      name: 'msgpipe_redis_up',
+      help: '1 when the last scrape could read the queues from Redis, else 0.',
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'msgpipe_queue_jobs',
+      help: 'Jobs in each queue partition by state, read at scrape time.',
+      labelNames: ['queue', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        try {
+          const { byQueue } = await redisWork(() => queues.counts());
+          for (const { queue, counts } of byQueue) {
+            for (const [state, count] of Object.entries(counts)) this.set({ queue, state }, count);
+          }
+          redisUp.set(1);
+        } catch {
+          // Redis is down or stalled: keep the last depths, say so, and still answer the scrape.
+          redisUp.set(0);
+        }
+      },
+    });
+  }
+}
