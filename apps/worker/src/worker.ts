@@ -42,6 +42,8 @@ export class MessageWorker {
         prefix: queuePrefix(config.redis.prefix, partition),
         concurrency: config.workerConcurrency,
         maxStalledCount: MAX_STALLED_COUNT,
+        lockDuration: config.jobLockMs,
+        stalledInterval: config.jobLockMs,
         // Per-minute completed/failed counts for the dashboard's charts (a bounded list).
         metrics: { maxDataPoints: MetricsTime.TWO_WEEKS },
       });

@@ -34,6 +34,8 @@ describe('loadConfig defaults', () => {
     expect(config.logLevel).toBe('info');
     expect(config.localRedisPort).toBe(6390);
     expect(config.workers).toBe(1);
+    expect(config.workerMetricsPort).toBeUndefined();
+    expect(config.jobLockMs).toBe(30_000);
   });
 
   it('points at the launcher\'s local Redis on LOCAL_REDIS_PORT when REDIS_URL is unset', () => {
@@ -65,6 +67,8 @@ describe('loadConfig values', () => {
       QUEUE_PARTITIONS: '4',
       LOG_LEVEL: 'debug',
       WORKERS: '3',
+      WORKER_METRICS_PORT: '9400',
+      JOB_LOCK_MS: '5000',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -79,6 +83,8 @@ describe('loadConfig values', () => {
       queuePartitions: 4,
       logLevel: 'debug',
       workers: 3,
+      workerMetricsPort: 9400,
+      jobLockMs: 5000,
     });
   });
 
@@ -148,6 +154,8 @@ describe('loadConfig errors', () => {
     ['MESSAGE_MAX_BYTES', '0', /MESSAGE_MAX_BYTES: expected an integer from 1/],
     ['QUEUE_PARTITIONS', '0', /QUEUE_PARTITIONS: expected an integer from 1/],
     ['WORKER_CONCURRENCY', 'lots', /WORKER_CONCURRENCY: expected an integer/],
+    ['WORKER_METRICS_PORT', '0', /WORKER_METRICS_PORT: expected an integer from 1 to 65535/],
+    ['JOB_LOCK_MS', '500', /JOB_LOCK_MS: expected an integer from 1000/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent/],
     ['REDIS_URL', 'http://x', /REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL/],
     ['REDIS_URL', 'not a url', /REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL/],

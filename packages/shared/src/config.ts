@@ -82,6 +82,7 @@ export const envSchema = z.object({
   WORKER_CONCURRENCY: integer(1, 1000).default(50),
   QUEUE_PARTITIONS: integer(1, 64).default(1),
   WORKER_METRICS_PORT: integer(1, 65_535).optional(),
+  JOB_LOCK_MS: integer(1000, 600_000).default(30_000),
   RESPONDER: z
     .enum(['rules'], { error: 'expected "rules" (the webhook and openai responders are not available yet)' })
     .default('rules'),
@@ -111,6 +112,11 @@ export interface Config {
   readonly onlineWindowSeconds: number;
   readonly workerConcurrency: number;
   readonly queuePartitions: number;
+  /**
+   * How long a worker's lock on a job lasts without renewal: a crashed worker's jobs are run
+   * again after this (and within twice this, when the stalled-job check next runs).
+   */
+  readonly jobLockMs: number;
   /** Where a worker serves its Prometheus metrics (on HOST); unset: it serves none. */
   readonly workerMetricsPort: number | undefined;
   readonly responder: Env['RESPONDER'];
@@ -168,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: e.WORKER_CONCURRENCY,
     queuePartitions: e.QUEUE_PARTITIONS,
     workerMetricsPort: e.WORKER_METRICS_PORT,
+    jobLockMs: e.JOB_LOCK_MS,
     responder: e.RESPONDER,
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
