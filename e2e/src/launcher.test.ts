@@ -26,7 +26,9 @@ describe('npm start (the launcher)', () => {
 
     await launcher.waitForOutput(/API: +http:\/\/127\.0\.0\.1:\d+/);
     expect(launcher.output).toMatch(/Dashboard: +http:\/\/127\.0\.0\.1:\d+\/admin\/queues/);
-    expect(launcher.output).toMatch(/Admin token: +\S{16,}/);
+    expect(launcher.output).toMatch(/Ops page: +http:\/\/127\.0\.0\.1:\d+\/admin\n/);
+    const token = launcher.output.match(/Admin token: +(\S{16,})/)?.[1];
+    expect(token).toBeDefined();
     await launcher.waitForOutput(/worker consuming[\s\S]*worker consuming/);
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitFor('the API to be ready', async () => (await request(baseUrl, '/readyz')).status === 200);
@@ -40,20 +42,32 @@ describe('npm start (the launcher)', () => {
     expect(entry.response).toBe('Hello, user from 127.0.0.1!');
     expect(existsSync(join(dataDir, 'appendonlydir'))).toBe(true);
 
+    // The printed token opens the ops page the way a browser sends it: HTTP Basic.
+    const basic = `Basic ${Buffer.from(`ops:${token}`).toString('base64')}`;
+    const opsPage = await request(baseUrl, '/admin', { headers: { authorization: basic } });
+    expect(opsPage.status).toBe(200);
+    expect(opsPage.text).toContain('msgpipe · operations');
+
     const ending = await launcher.stop('SIGINT');
     expect(ending.code).toBe(0);
     expect(await answersPing(redisPort)).toBe(false);
     expect(existsSync(join(dataDir, 'dump.rdb'))).toBe(true);
   });
 
-  it('reuses a Redis already answering on LOCAL_REDIS_PORT, and leaves it running', async () => {
+  it('reuses a Redis already answering on LOCAL_REDIS_PORT, and leaves it running; workers serve metrics when asked', async () => {
     const existing = await RedisServer.start();
     cleanups.push(() => existing.stop());
-    const port = await freePort();
-    const launcher = await launch({ PORT: String(port), LOCAL_REDIS_PORT: String(existing.port) });
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const launcher = await launch({ PORT: String(port), LOCAL_REDIS_PORT: String(existing.port), WORKER_METRICS_PORT: String(metricsPort) });
 
     await launcher.waitForOutput(/reusing the Redis already answering/);
     await waitFor('the API to be ready', async () => (await request(`http://127.0.0.1:${port}`, '/readyz')).status === 200);
+    expect(launcher.output).toContain(`Worker metrics: http://127.0.0.1:${metricsPort}/metrics`);
+    const metrics = await waitFor('the worker metrics', async () => {
+      const response = await request(`http://127.0.0.1:${metricsPort}`, '/metrics').catch(() => undefined);
+      return response?.status === 200 && response;
+    });
+    expect(metrics.text).toContain('msgpipe_worker_jobs_total');
     expect((await launcher.stop('SIGINT')).code).toBe(0);
     expect(await answersPing(existing.port)).toBe(true);
   });

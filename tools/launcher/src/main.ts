@@ -42,6 +42,12 @@ function startProcess(name: string, script: string, env: NodeJS.ProcessEnv): Chi
   return child;
 }
 
+/** Worker i serves its metrics on WORKER_METRICS_PORT + i: one machine, one port each. */
+function workerEnv(env: NodeJS.ProcessEnv, index: number): NodeJS.ProcessEnv {
+  if (config.workerMetricsPort === undefined) return env;
+  return { ...env, WORKER_METRICS_PORT: String(config.workerMetricsPort + index) };
+}
+
 let stopping = false;
 let children: ChildProcess[] = [];
 let redisServer: RedisServer | undefined;
@@ -82,16 +88,22 @@ async function main(): Promise<void> {
   children = [
     startProcess('api', 'apps/api/dist/main.js', env),
     ...Array.from({ length: config.workers }, (_, index) =>
-      startProcess(`worker ${index + 1}`, 'apps/worker/dist/main.js', env),
+      startProcess(`worker ${index + 1}`, 'apps/worker/dist/main.js', workerEnv(env, index)),
     ),
   ];
 
   const displayHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const base = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${config.port}`;
   say(`API:         ${base}`);
+  say(`Ops page:    ${base}/admin`);
   say(`Dashboard:   ${base}/admin/queues`);
   say(`Admin token: ${env.ADMIN_TOKEN}${generatedToken ? ' (generated for this run; set ADMIN_TOKEN to keep one)' : ''}`);
   say(`Workers:     ${config.workers}   ·   Ctrl-C stops everything`);
+  if (config.workerMetricsPort !== undefined) {
+    const last = config.workerMetricsPort + config.workers - 1;
+    say(`Worker metrics: http://${displayHost}:${config.workerMetricsPort}${last > config.workerMetricsPort ? `–${last}` : ''}/metrics`);
+  }
+  say(`API metrics: ${base}/metrics (Bearer admin token)`);
   say(`Try it:      curl -X POST ${base}/v1/messages -H 'content-type: application/json' -d '{"message":"hello"}'`);
 }
 
