@@ -30,7 +30,8 @@ describe('loadConfig defaults', () => {
     expect(config.onlineWindowSeconds).toBe(300);
     expect(config.workerConcurrency).toBe(50);
     expect(config.queuePartitions).toBe(1);
-    expect(config.responder).toBe('rules');
+    expect(config.responder).toEqual({ kind: 'rules', rulesFile: undefined });
+    expect(config.responderPolicy).toEqual({ timeoutMs: 10_000, attempts: 5, maxPerSecond: 0, cacheTtlSeconds: 60 });
     expect(config.logLevel).toBe('info');
     expect(config.localRedisPort).toBe(6390);
     expect(config.workers).toBe(1);
@@ -143,6 +144,32 @@ describe('loadConfig values', () => {
   );
 });
 
+describe('responder settings', () => {
+  it('builds the webhook and openai responder settings, the cache off by default for openai', () => {
+    const webhook = loadConfig({ RESPONDER: 'webhook', RESPONDER_URL: 'http://127.0.0.1:9/hook', RESPONDER_SECRET: 'a-secret-of-16-chars' });
+    expect(webhook.responder).toEqual({ kind: 'webhook', url: 'http://127.0.0.1:9/hook', secret: 'a-secret-of-16-chars' });
+    expect(webhook.responderPolicy.cacheTtlSeconds).toBe(60);
+    const openai = loadConfig({ RESPONDER: 'openai', OPENAI_BASE_URL: 'https://api.example/v1', OPENAI_API_KEY: 'sk-x', OPENAI_MODEL: 'm' });
+    expect(openai.responder).toEqual({ kind: 'openai', baseUrl: 'https://api.example/v1', apiKey: 'sk-x', model: 'm', systemPrompt: undefined });
+    expect(openai.responderPolicy.cacheTtlSeconds).toBe(0);
+    expect(loadConfig({ RESPONDER: 'openai', OPENAI_BASE_URL: 'https://a/v1', OPENAI_API_KEY: 'k', OPENAI_MODEL: 'm', RESPONSE_CACHE_TTL_SECONDS: '30' }).responderPolicy.cacheTtlSeconds).toBe(30);
+  });
+
+  it.each([
+    ['webhook', {}, ['RESPONDER_URL', 'RESPONDER_SECRET']],
+    ['webhook', { RESPONDER_URL: 'http://x/' }, ['RESPONDER_SECRET']],
+    ['openai', { OPENAI_BASE_URL: 'http://x/v1' }, ['OPENAI_API_KEY', 'OPENAI_MODEL']],
+  ])('stops RESPONDER=%s without what it needs, naming each missing variable', (responder, env, names) => {
+    const error = configError({ RESPONDER: responder, ...env });
+    expect(error.problems).toEqual(names.map((name) => `${name}: required when RESPONDER=${responder}`));
+  });
+
+  it('never echoes a responder secret back in an error', () => {
+    const error = configError({ RESPONDER: 'webhook', RESPONDER_URL: 'http://x/', RESPONDER_SECRET: 'tiny-secret' });
+    expect(error.message).not.toContain('tiny-secret');
+  });
+});
+
 describe('loadConfig errors', () => {
   it.each([
     ['PORT', 'abc', /PORT: expected an integer from 0 to 65535/],
@@ -166,7 +193,11 @@ describe('loadConfig errors', () => {
     ['TRUST_PROXY', 'garbage', /TRUST_PROXY: .*"garbage" is none of these/],
     ['TRUST_PROXY', 'loopback,10.0.0.0/33', /TRUST_PROXY: .*"10\.0\.0\.0\/33" is none of these/],
     ['ADMIN_TOKEN', 'short', /ADMIN_TOKEN: expected at least 16 characters/],
-    ['RESPONDER', 'webhook', /RESPONDER: expected "rules"/],
+    ['RESPONDER', 'robot', /RESPONDER: expected rules, webhook or openai/],
+    ['RESPONDER_URL', 'ftp://x', /RESPONDER_URL: expected an http/],
+    ['RESPONDER_SECRET', 'short', /RESPONDER_SECRET: expected at least 16 characters/],
+    ['RESPONDER_ATTEMPTS', '0', /RESPONDER_ATTEMPTS: expected an integer from 1/],
+    ['RESPONSE_CACHE_TTL_SECONDS', '-1', /RESPONSE_CACHE_TTL_SECONDS: expected an integer from 0/],
   ])('rejects %s=%j with a ConfigError naming the variable and what it expects', (name, value, expected) => {
     const error = configError({ [name]: value });
     expect(error).toBeInstanceOf(Error);

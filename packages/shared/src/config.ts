@@ -4,7 +4,7 @@ import { parseTrustProxy } from './trust-proxy.js';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Variables whose values must never be echoed back, not even in a validation error. */
-const SECRET_VARIABLES = new Set(['REDIS_URL', 'ADMIN_TOKEN']);
+const SECRET_VARIABLES = new Set(['REDIS_URL', 'ADMIN_TOKEN', 'RESPONDER_SECRET', 'OPENAI_API_KEY']);
 
 const integer = (min: number, max: number) =>
   z.coerce
@@ -50,6 +50,17 @@ const hostPortList = z
     }),
   );
 
+const httpUrl = z.string().refine(
+  (value) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an http:// or https:// URL' },
+);
+
 const trustProxy = z.string().transform((value, ctx) => {
   try {
     return parseTrustProxy(value);
@@ -83,9 +94,18 @@ export const envSchema = z.object({
   QUEUE_PARTITIONS: integer(1, 64).default(1),
   WORKER_METRICS_PORT: integer(1, 65_535).optional(),
   JOB_LOCK_MS: integer(1000, 600_000).default(30_000),
-  RESPONDER: z
-    .enum(['rules'], { error: 'expected "rules" (the webhook and openai responders are not available yet)' })
-    .default('rules'),
+  RESPONDER: z.enum(['rules', 'webhook', 'openai'], { error: 'expected rules, webhook or openai' }).default('rules'),
+  RESPONDER_RULES_FILE: z.string().optional(),
+  RESPONDER_URL: httpUrl.optional(),
+  RESPONDER_SECRET: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+  RESPONDER_TIMEOUT_MS: integer(100, 600_000).default(10_000),
+  RESPONDER_ATTEMPTS: integer(1, 20).default(5),
+  RESPONDER_MAX_PER_SECOND: integer(0, 1_000_000).default(0),
+  RESPONSE_CACHE_TTL_SECONDS: integer(0, 86_400).optional(),
+  OPENAI_BASE_URL: httpUrl.optional(),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_MODEL: z.string().optional(),
+  OPENAI_SYSTEM_PROMPT: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
   LOCAL_REDIS_PORT: integer(1, 65_535).default(6390),
@@ -93,7 +113,19 @@ export const envSchema = z.object({
   WORKERS: integer(1, 64).default(1),
 });
 
+/** What each responder cannot start without. */
+const REQUIRED_BY_RESPONDER = {
+  rules: [],
+  webhook: ['RESPONDER_URL', 'RESPONDER_SECRET'],
+  openai: ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_MODEL'],
+} as const satisfies Record<string, ReadonlyArray<keyof z.output<typeof envSchema>>>;
+
 export type Env = z.output<typeof envSchema>;
+
+export type ResponderConfig =
+  | { readonly kind: 'rules'; readonly rulesFile: string | undefined }
+  | { readonly kind: 'webhook'; readonly url: string; readonly secret: string }
+  | { readonly kind: 'openai'; readonly baseUrl: string; readonly apiKey: string; readonly model: string; readonly systemPrompt: string | undefined };
 
 export interface Config {
   readonly port: number;
@@ -119,7 +151,16 @@ export interface Config {
   readonly jobLockMs: number;
   /** Where a worker serves its Prometheus metrics (on HOST); unset: it serves none. */
   readonly workerMetricsPort: number | undefined;
-  readonly responder: Env['RESPONDER'];
+  readonly responder: ResponderConfig;
+  readonly responderPolicy: {
+    readonly timeoutMs: number;
+    /** Calls per message before it fails for good (transient failures only). */
+    readonly attempts: number;
+    /** Responder calls per second over all workers; 0: no cap. */
+    readonly maxPerSecond: number;
+    /** 0: no cache. Default 60, but 0 for openai, whose answers depend on the conversation. */
+    readonly cacheTtlSeconds: number;
+  };
   readonly logLevel: Env['LOG_LEVEL'];
   readonly shutdownTimeoutMs: number;
   readonly localRedisPort: number;
@@ -157,6 +198,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(problems);
   }
   const e = result.data;
+  const missing = REQUIRED_BY_RESPONDER[e.RESPONDER].filter((name) => e[name] === undefined || e[name] === '');
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map((name) => `${name}: required when RESPONDER=${e.RESPONDER}`));
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -175,13 +220,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePartitions: e.QUEUE_PARTITIONS,
     workerMetricsPort: e.WORKER_METRICS_PORT,
     jobLockMs: e.JOB_LOCK_MS,
-    responder: e.RESPONDER,
+    responder: responderConfig(e),
+    responderPolicy: {
+      timeoutMs: e.RESPONDER_TIMEOUT_MS,
+      attempts: e.RESPONDER_ATTEMPTS,
+      maxPerSecond: e.RESPONDER_MAX_PER_SECOND,
+      cacheTtlSeconds: e.RESPONSE_CACHE_TTL_SECONDS ?? (e.RESPONDER === 'openai' ? 0 : 60),
+    },
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     localRedisPort: e.LOCAL_REDIS_PORT,
     localRedisDir: e.LOCAL_REDIS_DIR,
     workers: e.WORKERS,
   };
+}
+
+function responderConfig(e: Env): ResponderConfig {
+  switch (e.RESPONDER) {
+    case 'rules':
+      return { kind: 'rules', rulesFile: e.RESPONDER_RULES_FILE };
+    case 'webhook':
+      return { kind: 'webhook', url: e.RESPONDER_URL!, secret: e.RESPONDER_SECRET! };
+    case 'openai':
+      return { kind: 'openai', baseUrl: e.OPENAI_BASE_URL!, apiKey: e.OPENAI_API_KEY!, model: e.OPENAI_MODEL!, systemPrompt: e.OPENAI_SYSTEM_PROMPT };
+  }
 }
 
 /** For entry points: a bad environment ends the process with a message naming the variable. */

@@ -39,6 +39,21 @@ export class KeySchema {
     return `${this.prefix}:rate:{${ipKeySegment(rateLimitSubject(ip))}}`;
   }
 
+  /** Pub/sub channel (not a key): the IP's finished messages, as history entry JSON. */
+  completions(ip: string): string {
+    return `${this.#ip(ip)}:completed`;
+  }
+
+  /** STRING: a cached response to one message text (sha256 hex of responder kind + text). */
+  responseCache(textHash: string): string {
+    return `${this.prefix}:cache:${textHash}`;
+  }
+
+  /** STRING: GCRA theoretical arrival time of the global responder-call cap. */
+  responderRate(): string {
+    return `${this.prefix}:responder:rate`;
+  }
+
   /** Every key of one IP that an erasure removes. */
   erasable(ip: string): string[] {
     return [this.history(ip), this.written(ip), this.uncounted(ip)];
