@@ -20,8 +20,8 @@ const countMessageOnce = LuaScript.load(new URL('../lua/count-message-once.lua',
 const COUNTING_MARK_MS = 7 * 24 * 60 * 60 * 1000;
 
 /**
- * The worker's one write per finished message: the entry goes to the sender's history and the
- * message is counted (totals, per-day and per-minute counts, leaderboards, online set, unique
+ * The worker's one write per finished message: the entry goes to the sender's history (and is
+ * published on the IP's completions channel, for live streams) and the message is counted (totals, per-day and per-minute counts, leaderboards, online set, unique
  * IPs), exactly once per message id. A retried or redelivered job records again and changes
  * nothing.
  *
@@ -44,15 +44,20 @@ export class ExchangeRecorder {
   async record(ip: string, entry: HistoryEntry, now = Date.now()): Promise<boolean> {
     const history = [entry.id, JSON.stringify(entry), this.policy.history.maxEntries, this.policy.history.ttlSeconds, now, Retention.writtenIdsPerIp];
     const stats = this.#statsArguments(ip, entry, now);
+    const channel = this.keys.completions(ip);
     if (!this.redis.isCluster) {
-      const written = await recordExchange.run(this.redis, [this.keys.history(ip), this.keys.written(ip), ...stats.keys], [...history, ...stats.args]);
+      const written = await recordExchange.run(
+        this.redis,
+        [this.keys.history(ip), this.keys.written(ip), ...stats.keys],
+        [...history, ...stats.args, channel],
+      );
       return written === 1;
     }
 
     const [written, toCount] = (await recordHistory.run(
       this.redis,
       [this.keys.history(ip), this.keys.written(ip), this.keys.uncounted(ip)],
-      history,
+      [...history, channel],
     )) as [number, number];
     if (toCount === 1) {
       await countMessageOnce.run(this.redis, [this.keys.counting(), ...stats.keys], [entry.id, now, COUNTING_MARK_MS, ...stats.args]);

@@ -1,5 +1,5 @@
 import type { RedisServer } from '@msgpipe/redis-server';
-import { startOneNodeCluster, testRedisUrl, uniquePrefix } from '@msgpipe/testkit';
+import { startOneNodeCluster, testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExchangeRecorder, type RecorderPolicy } from './exchange-recorder.js';
 import type { HistoryEntry } from './history.js';
@@ -171,6 +171,29 @@ describe.each(['standalone', 'cluster'] as const)('counters and leaderboards on 
     expect(await redis.ttl(keys.senders())).toBe(-1);
     expect(await redis.exists(keys.uncounted('192.0.2.13'))).toBe(0);
     expect(await redis.zcard(keys.counting())).toBe(0);
+  });
+
+  it('publishes a newly written entry on the IP’s completions channel, and a repeat not at all', async () => {
+    const { redis, keys, recorder } = fresh();
+    const subscriber = redis.duplicate();
+    const received: Array<{ channel: string; entry: HistoryEntry }> = [];
+    subscriber.on('message', (channel: string, payload: string) => received.push({ channel, entry: JSON.parse(payload) }));
+    try {
+      await subscriber.subscribe(keys.completions('192.0.2.16'));
+      const message = entry();
+      await recorder.record('192.0.2.16', message, NOW);
+      await recorder.record('192.0.2.16', message, NOW);
+      await recorder.record('192.0.2.17', entry(), NOW); // another IP's channel
+      const last = entry();
+      await recorder.record('192.0.2.16', last, NOW);
+      await waitFor('both entries', () => received.length >= 2);
+      expect(received).toEqual([
+        { channel: keys.completions('192.0.2.16'), entry: message },
+        { channel: keys.completions('192.0.2.16'), entry: last },
+      ]);
+    } finally {
+      subscriber.disconnect();
+    }
   });
 
   it('forgets an IP: off every leaderboard and the online set, the message counts stay', async () => {
