@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import {
   createLogger,
-  createRedis,
   ExchangeRecorder,
   HistoryStore,
   KeySchema,
@@ -14,7 +13,8 @@ import {
 } from '@msgpipe/shared';
 import { testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
 import { createApp } from './app.js';
-import { MessageQueues } from './message-queues.js';
+import { openConnections } from './connections.js';
+import type { MessageQueues } from './message-queues.js';
 
 export interface RunningApi {
   baseUrl: string;
@@ -42,11 +42,11 @@ export async function startApi(env: Record<string, string> = {}, redisUrl = test
     ...env,
   });
   const logger = createLogger({ name: 'api-test', level: config.logLevel, pretty: false });
-  const redis = createRedis(config.redis, 'producer', 'api-test');
-  redis.on('error', () => {}); // outages are what some tests are about
+  const connections = openConnections(config, () => {}); // outages are what some tests are about
+  const { redis, queues } = connections;
   await waitFor('the test Redis connection', () => redis.status === 'ready');
-  const queues = new MessageQueues(redis, config.redis.prefix, config.queuePartitions);
-  const app = createApp({ config, redis, queues, logger });
+  await connections.waiters.ready();
+  const app = createApp({ config, ...connections, logger });
   const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: config.host });
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -67,8 +67,7 @@ export async function startApi(env: Record<string, string> = {}, redisUrl = test
         server.close(() => resolve());
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
-      await queues.close();
-      redis.disconnect();
+      await connections.close();
     },
   };
 }

@@ -3,7 +3,9 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { adminAuth, adminCheck } from './admin-auth.js';
+import { chatPage } from './chat/chat-page.js';
 import { clientIp } from './client-ip.js';
+import type { CompletionStream } from './completion-stream.js';
 import type { AppEnv, Services } from './context.js';
 import { DASHBOARD_PATH, queueDashboard } from './dashboard.js';
 import { withinDeadline } from './deadline.js';
@@ -12,6 +14,7 @@ import { httpMetrics } from './http-metrics.js';
 import { IdempotencyKeys } from './idempotency.js';
 import { bodyLimitFor } from './message-body.js';
 import type { MessageQueues } from './message-queues.js';
+import type { MessageWaiters } from './message-waiters.js';
 import { ApiMetrics } from './metrics.js';
 import { OPS_PATH, opsPage } from './ops/ops-page.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -20,19 +23,24 @@ import { historyRoutes } from './routes/history.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statsRoutes } from './routes/stats.js';
+import { streamRoutes } from './routes/stream.js';
 
 export interface AppDeps {
   config: Config;
   /** The producer connection (fails fast): see createRedis(…, 'producer'). */
   redis: RedisClient;
   queues: MessageQueues;
+  /** `?wait`: QueueEvents on a blocking connection of their own. */
+  waiters: MessageWaiters;
+  /** `/v1/stream`: the pub/sub subscriber. */
+  completions: CompletionStream;
   logger: Logger;
 }
 
 /** SPEC: a Redis outage answers 503 within 2 s; leave room for the response itself. */
 const REDIS_DEADLINE_MS = 1800;
 
-export function createApp({ config, redis, queues, logger }: AppDeps): Hono<AppEnv> {
+export function createApp({ config, redis, queues, waiters, completions, logger }: AppDeps): Hono<AppEnv> {
   const keys = new KeySchema(config.redis.prefix);
   const redisWork: Services['redisWork'] = (work) => withinDeadline(redis, REDIS_DEADLINE_MS, work);
   const services: Services = {
@@ -40,6 +48,8 @@ export function createApp({ config, redis, queues, logger }: AppDeps): Hono<AppE
     redis,
     logger,
     queues,
+    waiters,
+    completions,
     history: new HistoryStore(redis, keys),
     stats: new StatsStore(redis, keys, config),
     rateLimiter: new RateLimiter(redis, keys, config.rateLimitPerMinute),
@@ -59,6 +69,8 @@ export function createApp({ config, redis, queues, logger }: AppDeps): Hono<AppE
   app.route('/v1', messageRoutes(services));
   app.route('/v1', historyRoutes(services));
   app.route('/v1', statsRoutes(services));
+  app.route('/v1', streamRoutes(services));
+  app.route('/', chatPage());
   // The ops page and the queue dashboard under it: one guard for everything below /admin.
   app.use(OPS_PATH, adminAuth(services.isAdmin));
   app.use(`${OPS_PATH}/*`, adminAuth(services.isAdmin));

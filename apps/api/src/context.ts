@@ -1,7 +1,9 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Config, HistoryStore, Logger, RedisClient, StatsStore } from '@msgpipe/shared';
+import type { CompletionStream } from './completion-stream.js';
 import type { IdempotencyKeys } from './idempotency.js';
 import type { MessageQueues } from './message-queues.js';
+import type { MessageWaiters } from './message-waiters.js';
 import type { ApiMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limiter.js';
 
@@ -20,6 +22,8 @@ export interface Services {
   redis: RedisClient;
   logger: Logger;
   queues: MessageQueues;
+  waiters: MessageWaiters;
+  completions: CompletionStream;
   history: HistoryStore;
   stats: StatsStore;
   rateLimiter: RateLimiter;

@@ -1,3 +1,6 @@
 export { createApp, type AppDeps } from './app.js';
+export { CompletionStream } from './completion-stream.js';
+export { openConnections, type ApiConnections } from './connections.js';
 export type { AppEnv } from './context.js';
 export { MessageQueues } from './message-queues.js';
+export { MessageWaiters } from './message-waiters.js';

@@ -1,18 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
-import { createLogger, createRedis, loadConfigOrExit, redactRedisUrl } from '@msgpipe/shared';
+import { createLogger, loadConfigOrExit, redactRedisUrl } from '@msgpipe/shared';
 import { createApp } from './app.js';
-import { MessageQueues } from './message-queues.js';
+import { openConnections } from './connections.js';
 
 const loaded = loadConfigOrExit();
 const logger = createLogger({ name: 'api', level: loaded.logLevel });
 // SPEC: an unset ADMIN_TOKEN is generated and logged once, so an operator can still get in.
 const config = loaded.adminToken ? loaded : { ...loaded, adminToken: randomBytes(24).toString('base64url') };
 if (!loaded.adminToken) logger.warn(`ADMIN_TOKEN is not set; this process generated one: ${config.adminToken}`);
-const redis = createRedis(config.redis, 'producer', 'msgpipe-api');
-redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
-const queues = new MessageQueues(redis, config.redis.prefix, config.queuePartitions);
-const app = createApp({ config, redis, queues, logger });
+const connections = openConnections(config, (error, connection) => logger.warn({ err: error.message, connection }, 'redis connection error'));
+const app = createApp({ config, ...connections, logger });
 
 const server = serve(
   {
@@ -33,12 +31,17 @@ async function shutdown(signal: string): Promise<void> {
     logger.warn('api shutdown timed out; exiting');
     process.exit(1);
   }, config.shutdownTimeoutMs).unref();
+  connections.completions.endStreams();
+  // Keep-alive connections turn idle as their last response ends (streams included): close
+  // each as soon as it does, rather than waiting out the keep-alive timeout.
+  const closeIdle = () => ('closeIdleConnections' in server ? server.closeIdleConnections() : undefined);
+  const sweeper = setInterval(closeIdle, 100);
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
-    if ('closeIdleConnections' in server) server.closeIdleConnections();
+    closeIdle();
   });
-  await queues.close();
-  await redis.quit().catch(() => redis.disconnect());
+  clearInterval(sweeper);
+  await connections.close();
   clearTimeout(forced);
   logger.info('api stopped');
   process.exit(0);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 
 export { postMessage, request, type RequestOptions, type TestResponse } from './http.js';
+export { openEventStream, type EventStream, type ServerSentEvent } from './event-stream.js';
 export { parsePrometheusText, samplesOf, type Sample } from './prometheus-text.js';
 export { startOneNodeCluster } from './one-node-cluster.js';
 export { waitFor, type WaitOptions } from './wait-for.js';

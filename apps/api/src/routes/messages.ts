@@ -1,40 +1,36 @@
 import { randomBytes } from 'node:crypto';
-import type { HistoryEntry, MessageJob, MessageStatus } from '@msgpipe/shared';
 import { Hono } from 'hono';
 import type { AppEnv, Services } from '../context.js';
 import { ApiError } from '../errors.js';
 import { IdempotencyKeys, type AcceptedMessage, type Claim } from '../idempotency.js';
 import { readMessage } from '../message-body.js';
+import { fromHistory, fromJob, type MessageView } from '../message-view.js';
+import type { MessageWaiters, Outcome } from '../message-waiters.js';
 
 /** 128 random bits, URL-safe: opaque and unguessable (SPEC asks for at least 96). */
 const newMessageId = () => randomBytes(16).toString('base64url');
 const MESSAGE_ID = /^[A-Za-z0-9_-]{22}$/;
-
-interface MessageView {
-  id: string;
-  status: MessageStatus;
-  message: string;
-  ip: string;
-  sendTime: string;
-  response?: string;
-  respondedAt?: string;
-  error?: string;
-}
-
-const fromJob = (job: MessageJob, status: MessageStatus): MessageView => ({ ...job, status });
-const fromHistory = ({ id, status, message, sendTime, response, respondedAt, error }: HistoryEntry, ip: string): MessageView => ({
-  id,
-  status,
-  message,
-  ip,
-  sendTime,
-  ...(response !== undefined && { response }),
-  ...(respondedAt !== undefined && { respondedAt }),
-  ...(error !== undefined && { error }),
-});
+const MAX_WAIT_MS = 30_000;
 
 export function messageRoutes(services: Services): Hono<AppEnv> {
-  const { config, queues, history, rateLimiter, idempotency, metrics, isAdmin, redisWork } = services;
+  const { config, queues, history, rateLimiter, idempotency, metrics, waiters, isAdmin, redisWork } = services;
+
+  /** `?wait=MS`: 0–30000, or undefined when absent. */
+  function parseWait(raw: string | undefined): number | undefined {
+    if (raw === undefined) return undefined;
+    const ms = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+    if (!(ms >= 0 && ms <= MAX_WAIT_MS)) throw new ApiError(400, 'invalid_query', `wait must be an integer from 0 to ${MAX_WAIT_MS} (milliseconds).`);
+    return ms;
+  }
+
+  /** The finished message for `?wait`, or undefined while it is not finished. */
+  async function finished(accepted: AcceptedMessage, outcome: Promise<Outcome | undefined>): Promise<MessageView | undefined> {
+    await outcome;
+    // Read it back whether the event came or not: a finish the listener missed (it was
+    // reconnecting) is still found, and the history is the record either way.
+    const entry = await redisWork(() => history.find(accepted.ip, accepted.id));
+    return entry && fromHistory(entry, accepted.ip);
+  }
 
   /** One round trip in the common case (no Idempotency-Key): rate limit, then enqueue. */
   async function admit(ip: string, idempotencyKey: string | undefined): Promise<{ claim?: Claim; headers: Record<string, string> }> {
@@ -56,6 +52,7 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
   return new Hono<AppEnv>()
     .post('/messages', async (c) => {
       const ip = c.get('clientIp');
+      const waitMs = parseWait(c.req.query('wait'));
       const idempotencyKey = c.req.header('idempotency-key');
       if (idempotencyKey !== undefined) IdempotencyKeys.validate(idempotencyKey);
       const message = await readMessage(c.req, config.messageMaxBytes);
@@ -63,13 +60,24 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
       const { claim, headers } = await admit(ip, idempotencyKey);
       for (const [name, value] of Object.entries(headers)) c.header(name, value);
       let accepted: AcceptedMessage;
+      let waiting: ReturnType<MessageWaiters['expect']> | undefined;
       if (claim?.kind === 'repeat') {
         accepted = claim.accepted;
+        // A repeat may well be finished already: answer from the history without waiting.
+        const entry = waitMs ? await redisWork(() => history.find(ip, accepted.id)) : undefined;
+        if (entry) {
+          c.header('Location', `/v1/messages/${accepted.id}`);
+          return c.json(fromHistory(entry, ip), 200);
+        }
+        if (waitMs) waiting = waiters.expect(accepted.id, waitMs);
       } else {
         accepted = { id: newMessageId(), ip, sendTime: new Date().toISOString() };
+        // Listen before enqueueing, so a message answered at once is not missed.
+        if (waitMs) waiting = waiters.expect(accepted.id, waitMs);
         try {
           await redisWork(() => queues.enqueue({ ...accepted, message }));
         } catch (error) {
+          waiting?.cancel();
           if (claim) await idempotency.release(claim).catch(() => {});
           throw error;
         }
@@ -77,6 +85,8 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
         if (claim) await redisWork(() => idempotency.confirm(claim, accepted));
       }
       c.header('Location', `/v1/messages/${accepted.id}`);
+      const done = waiting && (await finished(accepted, waiting.outcome));
+      if (done) return c.json(done, 200);
       return c.json({ id: accepted.id, status: 'queued', ip: accepted.ip, sendTime: accepted.sendTime }, 202);
     })
     .get('/messages/:id', async (c) => {
