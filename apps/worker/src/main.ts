@@ -1,12 +1,22 @@
 import { createLogger, createRedis, loadConfigOrExit, redactRedisUrl } from '@msgpipe/shared';
 import { serveMetrics } from './metrics-server.js';
+import { createResponder } from './responders/index.js';
+import type { Responder } from './responders/responder.js';
 import { createWorker } from './worker.js';
 
 const config = loadConfigOrExit();
+// Before connecting to anything: a worker with a bad rules file must not take a single message.
+let responder: Responder;
+try {
+  responder = createResponder(config);
+} catch (error) {
+  process.stderr.write(`Cannot start the ${config.responder.kind} responder: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(78); // EX_CONFIG, as for a bad environment variable
+}
 const logger = createLogger({ name: 'worker', level: config.logLevel });
 const connection = createRedis(config.redis, 'worker', 'msgpipe-worker');
 connection.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
-const worker = createWorker({ config, connection, logger });
+const worker = createWorker({ config, connection, logger, responder });
 worker
   .ready()
   .then(() => logger.info({ redis: redactRedisUrl(config.redis.url), concurrency: config.workerConcurrency }, 'worker consuming'))

@@ -32,6 +32,30 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
+  /** Cache lookups by `result` (`hit`, `miss`; a lookup Redis could not answer is a miss). */
+  readonly responseCacheRequests = new Counter({
+    name: 'msgpipe_response_cache_requests_total',
+    help: 'Response cache lookups, by result: hit or miss.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  /** Calls to the responder itself (cache hits excluded), by `outcome`: ok, transient, permanent. */
+  readonly responderCalls = new Counter({
+    name: 'msgpipe_responder_calls_total',
+    help: 'Responder calls, by responder and outcome: ok, transient (will be retried) or permanent.',
+    labelNames: ['responder', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly responderCallSeconds = new Histogram({
+    name: 'msgpipe_responder_call_seconds',
+    help: 'Time of one responder call, by responder and outcome.',
+    labelNames: ['responder', 'outcome'] as const,
+    buckets: PROCESSING_BUCKETS,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -1,18 +1,21 @@
-import type { ExchangeRecorder, HistoryEntry, Logger, MessageJob } from '@msgpipe/shared';
+import type { ExchangeRecorder, HistoryEntry, HistoryStore, Logger, MessageJob } from '@msgpipe/shared';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { WorkerMetrics } from './metrics.js';
-import type { Responder } from './responder.js';
+import { isPermanentFailure, PermanentResponderError } from './responders/errors.js';
+import type { Responder, ResponderContext } from './responders/responder.js';
+
+/** Exchanges a responder may see as the conversation so far (the openai responder does). */
+export const RECENT_HISTORY_ENTRIES = 10;
 
 export interface ProcessorDeps {
   responder: Responder;
   recorder: ExchangeRecorder;
+  /** Where ResponderContext.history() reads the IP's recent exchanges. */
+  history: Pick<HistoryStore, 'list'>;
   logger: Logger;
   metrics: WorkerMetrics;
-}
-
-/** True when BullMQ will not try this job again after this error. */
-function isLastAttempt(job: Job<MessageJob>, error: unknown): boolean {
-  return error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  /** RESPONDER_ATTEMPTS: attempts per message, when the job itself allows as many. */
+  maxAttempts: number;
 }
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -21,28 +24,48 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * Handles one message: generate the response, then record the exchange (history entry and
  * counters) in one idempotent step. A redelivered job (worker crash, stalled lock, retry after
  * a failed write) runs this again and the record turns into a no-op.
- * A message whose last attempt fails is recorded as `failed`, with its error, then rethrown so
- * BullMQ records the failure too.
+ *
+ * Jobs are enqueued allowing more attempts than RESPONDER_ATTEMPTS, so this decides when to
+ * stop: after RESPONDER_ATTEMPTS attempts (or the job's own, if fewer), or at once on a
+ * permanent failure. The last failure is recorded as `failed` with its error, then rethrown as
+ * an UnrecoverableError (same message) so BullMQ fails the job instead of retrying it.
+ * Earlier failures are rethrown as they are: the backoff strategy reads their Retry-After.
  */
-export function createProcessor({ responder, recorder, logger, metrics }: ProcessorDeps) {
+export function createProcessor({ responder, recorder, history, logger, metrics, maxAttempts }: ProcessorDeps) {
+  function isLastAttempt(job: Job<MessageJob>, error: unknown): boolean {
+    return isPermanentFailure(error) || job.attemptsMade + 1 >= Math.min(job.opts.attempts ?? 1, maxAttempts);
+  }
+
   async function record(ip: string, entry: HistoryEntry): Promise<void> {
     if (await recorder.record(ip, entry)) {
       metrics.endToEndSeconds.observe((Date.parse(entry.respondedAt) - Date.parse(entry.sendTime)) / 1000);
     }
   }
 
+  function contextOf({ id, ip, sendTime }: MessageJob): ResponderContext {
+    let recent: Promise<HistoryEntry[]> | undefined;
+    return {
+      id,
+      ip,
+      sendTime,
+      // A job redelivered after its write would otherwise see itself as the previous exchange.
+      history: () => (recent ??= history.list(ip, RECENT_HISTORY_ENTRIES).then((entries) => entries.filter((entry) => entry.id !== id))),
+    };
+  }
+
   async function attempt(job: Job<MessageJob>): Promise<HistoryEntry> {
     const { id, ip, message, sendTime } = job.data;
-    let entry: HistoryEntry;
+    let response: string;
     try {
-      const response = await responder.respond(message, { ip, sendTime });
-      entry = { id, message, sendTime, status: 'completed', response, respondedAt: new Date().toISOString() };
+      response = await responder.respond(message, contextOf(job.data));
     } catch (error) {
       if (!isLastAttempt(job, error)) throw error;
-      logger.warn({ id, attempts: job.attemptsMade + 1, err: describe(error) }, 'message failed for good');
+      const detail = error instanceof PermanentResponderError ? error.detail : undefined;
+      logger.warn({ id, attempts: job.attemptsMade + 1, err: describe(error), detail }, 'message failed for good');
       await record(ip, { id, message, sendTime, status: 'failed', error: describe(error), respondedAt: new Date().toISOString() });
       throw error;
     }
+    const entry: HistoryEntry = { id, message, sendTime, status: 'completed', response, respondedAt: new Date().toISOString() };
     await record(ip, entry);
     return entry;
   }
@@ -55,9 +78,10 @@ export function createProcessor({ responder, recorder, logger, metrics }: Proces
       metrics.jobs.inc({ outcome: 'completed' });
       return entry;
     } catch (error) {
-      const outcome = isLastAttempt(job, error) ? 'failed' : 'retrying';
-      stopTimer({ outcome });
-      metrics.jobs.inc({ outcome });
+      const last = isLastAttempt(job, error);
+      stopTimer({ outcome: last ? 'failed' : 'retrying' });
+      metrics.jobs.inc({ outcome: last ? 'failed' : 'retrying' });
+      if (last && !(error instanceof UnrecoverableError)) throw new UnrecoverableError(describe(error));
       throw error;
     }
   };

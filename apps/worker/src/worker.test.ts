@@ -20,7 +20,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serveMetrics } from './metrics-server.js';
 import { WorkerMetrics } from './metrics.js';
 import { createProcessor } from './process-message.js';
-import type { Responder } from './responder.js';
+import type { Responder } from './responders/responder.js';
 import { createWorker, type MessageWorker } from './worker.js';
 
 const logger = createLogger({ name: 'worker-test', level: 'silent', pretty: false });
@@ -136,7 +136,7 @@ describe('MessageWorker', () => {
     const job = await enqueue('delivered twice', '1.2.3.8');
     const bullJob = (await queues[0]!.getJob(job.id))!;
     const recorder = new ExchangeRecorder(connection, new KeySchema(config.redis.prefix), config);
-    const process = createProcessor({ responder: flaky(0), recorder, logger, metrics: new WorkerMetrics() });
+    const process = createProcessor({ responder: flaky(0), recorder, history, logger, metrics: new WorkerMetrics(), maxAttempts: 5 });
 
     const first = await process(bullJob);
     const second = await process(bullJob);

@@ -1,14 +1,23 @@
-import { ExchangeRecorder, KeySchema, queueName, queuePrefix, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
-import { MetricsTime, Worker } from 'bullmq';
+import { ExchangeRecorder, HistoryStore, KeySchema, queueName, queuePrefix, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
+import { MetricsTime, Worker, type RateLimiterOptions } from 'bullmq';
+import { responderBackoffStrategy } from './backoff.js';
+import { MeasuredResponder } from './measured-responder.js';
 import { WorkerMetrics } from './metrics.js';
 import { createProcessor } from './process-message.js';
-import { RulesResponder, type Responder } from './responder.js';
+import { CachingResponder } from './response-cache.js';
+import { createResponder } from './responders/index.js';
+import type { Responder } from './responders/responder.js';
 
 export interface WorkerDeps {
   config: Config;
   /** A worker-role connection (createRedis(…, 'worker')): BullMQ needs maxRetriesPerRequest null. */
   connection: RedisClient;
   logger: Logger;
+  /**
+   * The responder to call; default createResponder(config), which throws on a bad rules file
+   * (main.ts builds it first, to stop before consuming). Either way the worker adds metrics
+   * and, for webhook and openai, the response cache around it.
+   */
   responder?: Responder;
   /** Which queue partitions to consume; default all of QUEUE_PARTITIONS. */
   partitions?: readonly number[];
@@ -20,6 +29,18 @@ export interface WorkerDeps {
  */
 const MAX_STALLED_COUNT = 5;
 
+/**
+ * RESPONDER_MAX_PER_SECOND as BullMQ's rate limiter, which is global per queue (its counter
+ * lives in Redis) over every worker. Each partition is its own queue, so the budget is split:
+ * ceil(max / partitions) each. Rounding up keeps every partition moving when max < partitions,
+ * at the price of exceeding max by at most partitions - 1 per second in total.
+ * The limiter counts jobs started, so attempts answered from the cache count too.
+ */
+export function responderLimiter({ responderPolicy, queuePartitions }: Pick<Config, 'responderPolicy' | 'queuePartitions'>): RateLimiterOptions | undefined {
+  if (responderPolicy.maxPerSecond === 0) return undefined;
+  return { max: Math.ceil(responderPolicy.maxPerSecond / queuePartitions), duration: 1000 };
+}
+
 /** The workers of one process: one BullMQ Worker per consumed partition, one processor. */
 export class MessageWorker {
   readonly workers: readonly Worker[];
@@ -27,14 +48,23 @@ export class MessageWorker {
   readonly #logger: Logger;
   readonly #shutdownTimeoutMs: number;
 
-  constructor({ config, connection, logger, responder = new RulesResponder(), partitions }: WorkerDeps) {
+  constructor({ config, connection, logger, responder = createResponder(config), partitions }: WorkerDeps) {
     this.#logger = logger;
     this.#shutdownTimeoutMs = config.shutdownTimeoutMs;
-    const recorder = new ExchangeRecorder(connection, new KeySchema(config.redis.prefix), {
+    const keys = new KeySchema(config.redis.prefix);
+    const recorder = new ExchangeRecorder(connection, keys, {
       history: config.history,
       onlineWindowSeconds: config.onlineWindowSeconds,
     });
-    const processor = createProcessor({ responder, recorder, logger, metrics: this.metrics });
+    const processor = createProcessor({
+      responder: this.#wrap(responder, config, connection, keys),
+      recorder,
+      history: new HistoryStore(connection, keys),
+      logger,
+      metrics: this.metrics,
+      maxAttempts: config.responderPolicy.attempts,
+    });
+    const limiter = responderLimiter(config);
     const consumed = partitions ?? Array.from({ length: config.queuePartitions }, (_, partition) => partition);
     this.workers = consumed.map((partition) => {
       const worker = new Worker(queueName(partition), processor, {
@@ -46,10 +76,22 @@ export class MessageWorker {
         stalledInterval: config.jobLockMs,
         // Per-minute completed/failed counts for the dashboard's charts (a bounded list).
         metrics: { maxDataPoints: MetricsTime.TWO_WEEKS },
+        // Waits between attempts: Retry-After when the upstream gave one, else exponential with jitter.
+        settings: { backoffStrategy: responderBackoffStrategy },
+        limiter,
       });
       worker.on('error', (error) => logger.warn({ err: error.message, queue: worker.name }, 'worker error'));
       return worker;
     });
+  }
+
+  /** Metrics around every call; the cache outside them, so a hit is not a responder call. */
+  #wrap(responder: Responder, config: Config, redis: RedisClient, keys: KeySchema): Responder {
+    const kind = config.responder.kind;
+    const measured = new MeasuredResponder(responder, kind, this.metrics);
+    // Never for rules: see CachingResponder.
+    if (kind === 'rules' || config.responderPolicy.cacheTtlSeconds === 0) return measured;
+    return new CachingResponder(measured, { redis, keys, ttlSeconds: config.responderPolicy.cacheTtlSeconds, kind, metrics: this.metrics, logger: this.#logger });
   }
 
   /** Resolves once every partition's worker is connected and consuming. */

@@ -6,9 +6,11 @@ export { KeySchema } from './keys.js';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerSettings } from './logger.js';
 export { LuaScript } from './lua-script.js';
 export {
+  MAX_MESSAGE_ATTEMPTS,
   MESSAGE_JOB_NAME,
   MESSAGE_JOB_OPTIONS,
   partitionOf,
+  RESPONDER_BACKOFF_TYPE,
   queueName,
   queuePrefix,
   type MessageJob,

@@ -1,7 +1,8 @@
 import { QueueKeys } from 'bullmq';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { MESSAGE_JOB_OPTIONS, partitionOf, queueName, queuePrefix } from './queue.js';
+import { loadConfig } from './config.js';
+import { MAX_MESSAGE_ATTEMPTS, MESSAGE_JOB_OPTIONS, partitionOf, queueName, queuePrefix, RESPONDER_BACKOFF_TYPE } from './queue.js';
 
 /** The Redis Cluster hash slot (0–16383) of a key, as ioredis computes it (the package ships no types). */
 const calculateSlot = createRequire(import.meta.url)('cluster-key-slot') as (key: string) => number;
@@ -90,10 +91,21 @@ describe('queue names and prefixes', () => {
 });
 
 describe('MESSAGE_JOB_OPTIONS', () => {
-  it('retries a failing job with backoff and bounds what finished jobs keep in Redis', () => {
-    expect(MESSAGE_JOB_OPTIONS.attempts).toBeGreaterThan(1);
-    expect(MESSAGE_JOB_OPTIONS.backoff).toMatchObject({ type: 'exponential' });
+  it('retries a failing job with the worker\'s backoff and bounds what finished jobs keep in Redis', () => {
+    expect(MESSAGE_JOB_OPTIONS.attempts).toBe(MAX_MESSAGE_ATTEMPTS);
+    expect(MESSAGE_JOB_OPTIONS.backoff).toEqual({ type: RESPONDER_BACKOFF_TYPE, delay: 500 });
+    // A custom type: BullMQ only consults the worker's backoffStrategy for types it does not know.
+    expect(['fixed', 'exponential']).not.toContain(RESPONDER_BACKOFF_TYPE);
     expect(MESSAGE_JOB_OPTIONS.removeOnComplete).toMatchObject({ age: expect.any(Number), count: expect.any(Number) });
     expect(MESSAGE_JOB_OPTIONS.removeOnFail).toMatchObject({ age: expect.any(Number), count: expect.any(Number) });
+  });
+});
+
+describe('MAX_MESSAGE_ATTEMPTS', () => {
+  // Jobs are enqueued with the maximum and the worker stops after RESPONDER_ATTEMPTS, so any
+  // value the configuration accepts must fit in what the job allows.
+  it('is the largest RESPONDER_ATTEMPTS the configuration accepts', () => {
+    expect(loadConfig({ RESPONDER_ATTEMPTS: String(MAX_MESSAGE_ATTEMPTS) }).responderPolicy.attempts).toBe(MAX_MESSAGE_ATTEMPTS);
+    expect(() => loadConfig({ RESPONDER_ATTEMPTS: String(MAX_MESSAGE_ATTEMPTS + 1) })).toThrow(/RESPONDER_ATTEMPTS/);
   });
 });

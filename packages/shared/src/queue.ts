@@ -35,9 +35,24 @@ export function partitionOf(ip: string, partitions: number): number {
   return (hash >>> 0) % partitions;
 }
 
+/**
+ * The backoff type of message jobs: not one of BullMQ's built-ins, so BullMQ asks the worker's
+ * `settings.backoffStrategy`, which honours an upstream's Retry-After and adds jitter.
+ */
+export const RESPONDER_BACKOFF_TYPE = 'responder';
+
+/**
+ * The most attempts a message job may get: the upper bound of RESPONDER_ATTEMPTS. Jobs are
+ * enqueued with this many and the worker stops earlier, after RESPONDER_ATTEMPTS (or at once on
+ * a permanent failure), by failing the job with an UnrecoverableError. That keeps the attempt
+ * count a worker setting: changing it needs no change to jobs already in the queue.
+ */
+export const MAX_MESSAGE_ATTEMPTS = 20;
+
 export const MESSAGE_JOB_OPTIONS: DefaultJobOptions = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 500 },
+  attempts: MAX_MESSAGE_ATTEMPTS,
+  // `delay` is the base of the worker's exponential backoff (0.5 s, 1 s, 2 s, … capped).
+  backoff: { type: RESPONDER_BACKOFF_TYPE, delay: 500 },
   removeOnComplete: { age: Retention.completedJobSeconds, count: Retention.completedJobCount },
   removeOnFail: { age: Retention.failedJobSeconds, count: Retention.failedJobCount },
 };

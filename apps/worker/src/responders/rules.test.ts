@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { RulesResponder } from './responder.js';
+import { PermanentResponderError } from './errors.js';
+import type { ResponderContext } from './responder.js';
+import { RulesResponder } from './rules.js';
 
-const context = { ip: '1.2.3.4', sendTime: '2026-11-21T10:00:00.000Z' };
+const context: ResponderContext = {
+  id: 'message-1',
+  ip: '1.2.3.4',
+  sendTime: '2026-11-21T10:00:00.000Z',
+  history: () => Promise.reject(new Error('rules never read the history')),
+};
 
 describe('RulesResponder', () => {
   const responder = new RulesResponder();
@@ -24,8 +31,10 @@ describe('RulesResponder', () => {
     expect(await custom.respond('{ip} $& $1', context)).toBe('{ip} $& $1 from 1.2.3.4 at 2026-11-21T10:00:00.000Z');
   });
 
-  it('fails when no rule matches, so the job is retried rather than answered with nothing', async () => {
+  it('fails for good when no rule matches: rather than answer with nothing, and another attempt would not match either', async () => {
     const none = new RulesResponder([{ pattern: /^never$/, reply: 'x' }]);
-    await expect(none.respond('hello', context)).rejects.toThrow(/no rule/);
+    const failure = none.respond('hello', context);
+    await expect(failure).rejects.toThrow(/no rule/);
+    await expect(failure).rejects.toBeInstanceOf(PermanentResponderError);
   });
 });

@@ -1,20 +1,14 @@
-/** What a responder knows about a message besides its text. */
-export interface ResponderContext {
-  ip: string;
-  /** ISO 8601 UTC. */
-  sendTime: string;
-}
-
-/** Generates the response to one message. Throw to fail the attempt (BullMQ retries it). */
-export interface Responder {
-  respond(message: string, context: ResponderContext): Promise<string>;
-}
+import { PermanentResponderError } from './errors.js';
+import type { Responder, ResponderContext } from './responder.js';
 
 /** A pattern on the message text and a reply template with `{ip}`, `{message}` and `{time}`. */
 export interface Rule {
   pattern: RegExp;
   reply: string;
 }
+
+/** The placeholders a reply template may use; `{time}` is the message's send time. */
+export const TEMPLATE_PLACEHOLDERS = ['ip', 'message', 'time'] as const;
 
 export const BUILT_IN_RULES: readonly Rule[] = [
   // `\b` only knows ASCII word characters, so CJK greetings are matched without it.
@@ -31,8 +25,10 @@ export class RulesResponder implements Responder {
 
   async respond(message: string, { ip, sendTime }: ResponderContext): Promise<string> {
     const rule = this.rules.find(({ pattern }) => pattern.test(message));
-    if (!rule) throw new Error('no rule matches the message');
+    // Rules are deterministic: another attempt would find no rule either.
+    if (!rule) throw new PermanentResponderError('no rule matches the message');
     const values: Record<string, string> = { ip, message, time: sendTime };
+    // A function replacement, so `$&` in the message is inserted literally.
     return rule.reply.replace(/\{(ip|message|time)\}/g, (_, name: string) => values[name] ?? '');
   }
 }

@@ -1,0 +1,66 @@
+import type { HistoryEntry } from '@msgpipe/shared';
+import { z } from 'zod';
+import { PermanentResponderError } from './errors.js';
+import { postJson } from './http-call.js';
+import type { Responder, ResponderContext } from './responder.js';
+
+export interface OpenAIResponderOptions {
+  /** OPENAI_BASE_URL, e.g. https://api.openai.com/v1 (a trailing slash is fine). */
+  baseUrl: string;
+  apiKey: string;
+  model: string;
+  systemPrompt: string | undefined;
+  timeoutMs: number;
+  fetch?: typeof fetch;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+const completion = z.object({
+  choices: z.array(z.object({ message: z.object({ content: z.string() }) })).min(1),
+});
+
+/**
+ * The conversation so far: the system prompt, the IP's completed exchanges oldest first as
+ * user/assistant pairs (a failed one has no answer to show the model), then the new message.
+ */
+export function chatMessages(message: string, history: readonly HistoryEntry[], systemPrompt: string | undefined): ChatMessage[] {
+  const earlier = history
+    .filter((entry) => entry.status === 'completed' && entry.response !== undefined)
+    .reverse()
+    .flatMap((entry): ChatMessage[] => [
+      { role: 'user', content: entry.message },
+      { role: 'assistant', content: entry.response! },
+    ]);
+  return [...(systemPrompt ? [{ role: 'system' as const, content: systemPrompt }] : []), ...earlier, { role: 'user', content: message }];
+}
+
+/** Any OpenAI-compatible Chat Completions endpoint (OpenAI, vLLM, Ollama, llama.cpp, …). */
+export class OpenAIResponder implements Responder {
+  readonly #url: string;
+
+  constructor(private readonly options: OpenAIResponderOptions) {
+    this.#url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+  }
+
+  async respond(message: string, context: ResponderContext): Promise<string> {
+    const { apiKey, model, systemPrompt, timeoutMs, fetch } = this.options;
+    const messages = chatMessages(message, await context.history(), systemPrompt);
+    const reply = await postJson({
+      upstream: 'openai',
+      url: this.#url,
+      headers: { authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({ model, messages }),
+      timeoutMs,
+      fetch,
+    });
+    const parsed = completion.safeParse(reply);
+    if (!parsed.success) {
+      throw new PermanentResponderError('openai reply has no choices[0].message.content string', { detail: JSON.stringify(reply).slice(0, 300) });
+    }
+    return parsed.data.choices[0]!.message.content;
+  }
+}

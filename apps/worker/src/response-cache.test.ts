@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+import { createRedis, KeySchema } from '@msgpipe/shared';
+import { waitFor } from '@msgpipe/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WorkerMetrics } from './metrics.js';
+import { Pipeline, silentLogger } from './pipeline.fixture.js';
+import { CachingResponder } from './response-cache.js';
+import { FakeUpstream } from './upstream.fixture.js';
+
+const SECRET = 'cache-test-secret-0123456789';
+
+let pipeline: Pipeline | undefined;
+let upstream: FakeUpstream | undefined;
+afterEach(async () => {
+  await pipeline?.close();
+  await upstream?.close();
+  pipeline = undefined;
+  upstream = undefined;
+});
+
+/** A webhook that answers every call differently, so a cached answer is recognisable. */
+async function countingWebhookPipeline(env: Record<string, string>): Promise<Pipeline> {
+  upstream = await FakeUpstream.start((_, index) => ({ json: { response: `answer #${index + 1}` } }));
+  pipeline = new Pipeline({ RESPONDER: 'webhook', RESPONDER_URL: upstream.url, RESPONDER_SECRET: SECRET, ...env });
+  pipeline.startWorker();
+  return pipeline;
+}
+
+async function send(pipeline: Pipeline, message: string, ip: string): Promise<string | undefined> {
+  const job = await pipeline.enqueue(message, ip);
+  expect(await pipeline.finished(job)).toBe('completed');
+  return (await pipeline.entriesOf(job))[0]?.response;
+}
+
+const cacheKeyOf = (pipeline: Pipeline, kind: string, text: string) =>
+  pipeline.keys.responseCache(createHash('sha256').update(`${kind}\0${text}`).digest('hex'));
+
+describe('response cache', () => {
+  it('answers identical text from the cache: the second sender never reaches the webhook', async () => {
+    const pipeline = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' });
+
+    expect(await send(pipeline, 'what is msgpipe?', '198.51.100.1')).toBe('answer #1');
+    expect(await send(pipeline, 'what is msgpipe?', '198.51.100.2')).toBe('answer #1');
+    expect(await send(pipeline, 'something else', '198.51.100.2')).toBe('answer #2');
+
+    expect(upstream!.calls).toHaveLength(2);
+    const key = cacheKeyOf(pipeline, 'webhook', 'what is msgpipe?');
+    expect(await pipeline.connection.get(key)).toBe('answer #1');
+    const ttl = await pipeline.connection.ttl(key);
+    expect(ttl).toBeGreaterThan(50);
+    expect(ttl).toBeLessThanOrEqual(60);
+    expect(await pipeline.metric('msgpipe_response_cache_requests_total', { result: 'hit' })).toBe(1);
+    expect(await pipeline.metric('msgpipe_response_cache_requests_total', { result: 'miss' })).toBe(2);
+    expect(await pipeline.metric('msgpipe_responder_calls_total', { responder: 'webhook', outcome: 'ok' })).toBe(2);
+  });
+
+  it('asks again once the cached answer has expired', async () => {
+    const pipeline = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '1' });
+
+    expect(await send(pipeline, 'short-lived', '198.51.100.3')).toBe('answer #1');
+    const key = cacheKeyOf(pipeline, 'webhook', 'short-lived');
+    expect(await pipeline.connection.exists(key)).toBe(1);
+    await waitFor('the cached answer to expire', async () => (await pipeline.connection.exists(key)) === 0, { timeoutMs: 5000 });
+
+    expect(await send(pipeline, 'short-lived', '198.51.100.3')).toBe('answer #2');
+    expect(upstream!.calls).toHaveLength(2);
+  });
+
+  it('is off with RESPONSE_CACHE_TTL_SECONDS=0: every message reaches the webhook', async () => {
+    const pipeline = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '0' });
+
+    expect(await send(pipeline, 'again', '198.51.100.4')).toBe('answer #1');
+    expect(await send(pipeline, 'again', '198.51.100.4')).toBe('answer #2');
+
+    expect(upstream!.calls).toHaveLength(2);
+    expect(await pipeline.connection.exists(cacheKeyOf(pipeline, 'webhook', 'again'))).toBe(0);
+    expect(await pipeline.metric('msgpipe_response_cache_requests_total', { result: 'miss' })).toBeUndefined();
+  });
+
+  it('never caches rules replies, which carry the sender\'s IP', async () => {
+    pipeline = new Pipeline({ RESPONDER: 'rules', RESPONSE_CACHE_TTL_SECONDS: '60' });
+    pipeline.startWorker();
+
+    expect(await send(pipeline, 'hello', '198.51.100.5')).toBe('Hello, user from 198.51.100.5!');
+    expect(await send(pipeline, 'hello', '198.51.100.6')).toBe('Hello, user from 198.51.100.6!');
+    expect(await pipeline.connection.exists(cacheKeyOf(pipeline, 'rules', 'hello'))).toBe(0);
+  });
+
+  it('answers the message when the cache lookup fails (a key of the wrong type), and repairs the entry', async () => {
+    const pipeline = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' });
+    const key = cacheKeyOf(pipeline, 'webhook', 'odd key');
+    await pipeline.connection.rpush(key, 'not a string'); // GET now fails with WRONGTYPE
+
+    expect(await send(pipeline, 'odd key', '198.51.100.7')).toBe('answer #1');
+    expect(await pipeline.connection.get(key)).toBe('answer #1');
+    expect(await pipeline.metric('msgpipe_response_cache_requests_total', { result: 'miss' })).toBe(1);
+  });
+
+  it('answers without the cache when Redis cannot be reached at all', async () => {
+    const closed = createServer().listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const { port } = closed.address() as { port: number };
+    closed.close();
+    // A connection that fails its commands at once instead of queueing them.
+    const unreachable = createRedis({ url: `redis://127.0.0.1:${port}`, clusterNodes: undefined, prefix: 'nowhere' }, 'producer');
+    unreachable.on('error', () => {});
+    try {
+      const metrics = new WorkerMetrics();
+      const responder = new CachingResponder(
+        { respond: async (message) => `fresh: ${message}` },
+        { redis: unreachable, keys: new KeySchema('nowhere'), ttlSeconds: 60, kind: 'webhook', metrics, logger: silentLogger },
+      );
+      const context = { id: 'm1', ip: '1.2.3.4', sendTime: new Date().toISOString(), history: async () => [] };
+      expect(await responder.respond('hi', context)).toBe('fresh: hi');
+      expect((await metrics.responseCacheRequests.get()).values).toEqual([expect.objectContaining({ labels: { result: 'miss' }, value: 1 })]);
+    } finally {
+      unreachable.disconnect();
+    }
+  });
+});
