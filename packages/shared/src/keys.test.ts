@@ -68,10 +68,9 @@ describe('KeySchema', () => {
     expect(keys.erasable('1.2.3.4')).toEqual([keys.history('1.2.3.4'), keys.written('1.2.3.4'), keys.uncounted('1.2.3.4')]);
   });
 
-  it('names the responder keys and the completions channel', () => {
+  it('names the response cache key and the completions channel', () => {
     expect(keys.completions('2001:db8::1')).toBe('msgpipe:ip:{2001-db8--1}:completed');
     expect(keys.responseCache('ab12')).toBe('msgpipe:cache:ab12');
-    expect(keys.responderRate()).toBe('msgpipe:responder:rate');
   });
 
   it('names the global stats keys readably, with the UTC day or minute they count', () => {

@@ -49,11 +49,6 @@ export class KeySchema {
     return `${this.prefix}:cache:${textHash}`;
   }
 
-  /** STRING: GCRA theoretical arrival time of the global responder-call cap. */
-  responderRate(): string {
-    return `${this.prefix}:responder:rate`;
-  }
-
   /** Every key of one IP that an erasure removes. */
   erasable(ip: string): string[] {
     return [this.history(ip), this.written(ip), this.uncounted(ip)];
