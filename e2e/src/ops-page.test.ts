@@ -60,7 +60,6 @@ describe('the ops page and the queue dashboard in a real browser', () => {
     await send(4, '127.0.3.3');
     await page.getByTestId('total-messages').filter({ hasText: /^13$/ }).waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('unique-ips-today').textContent()).toBe('3');
-    expect(await page.locator('#status').textContent()).toContain('live');
     await page.screenshot({ path: join(SCREENSHOTS, 'ops-page.png'), fullPage: true });
   });
 
