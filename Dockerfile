@@ -7,7 +7,7 @@
 
 # ---- manifests: the lockfile and every workspace's package.json ----------------------------
 # `npm ci` refuses to run unless package-lock.json matches the root package.json AND every
-# workspace it names (apps/*, packages/*, tools/*, e2e), so all of them are copied, in place.
+# workspace it names (apps/*, packages/*, tools/*, e2e, bench), so all of them are copied, in place.
 # Adding a workspace means adding its line here (e2e/src/compose.test.ts checks it).
 FROM node:20-bookworm-slim AS manifests
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
@@ -18,10 +18,12 @@ COPY package.json package-lock.json ./
 COPY packages/shared/package.json packages/shared/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
+COPY tools/backup/package.json tools/backup/
 COPY tools/launcher/package.json tools/launcher/
 COPY tools/redis-server/package.json tools/redis-server/
 COPY tools/testkit/package.json tools/testkit/
 COPY e2e/package.json e2e/
+COPY bench/package.json bench/
 
 # ---- build: all dependencies, then `turbo run build` (every workspace's dist/) -------------
 FROM manifests AS build
