@@ -1,0 +1,160 @@
+/**
+ * docker-compose.yml, checked without a Docker engine: read as text and held against the
+ * repository and the Dockerfile it builds. Runs after `turbo run build`.
+ */
+import { existsSync } from 'node:fs';
+import { posix } from 'node:path';
+import { envSchema, loadConfig } from '@msgpipe/shared';
+import { describe, expect, it } from 'vitest';
+import {
+  asRecord,
+  commandArgs,
+  compose,
+  containerPort,
+  dockerfilePath,
+  durationMs,
+  environmentOf,
+  interpolatedNames,
+  isBindSource,
+  mountsOf,
+  resolvedEnvironment,
+  service,
+  services,
+} from './compose-file.js';
+import { parseDockerfile, repoPathIn } from './dockerfile.js';
+import { inRepo, readRepoFile } from './repo-files.js';
+
+const ENV_NAMES = new Set([...Object.keys(envSchema.shape), 'NODE_ENV']);
+const dockerfile = parseDockerfile(readRepoFile(dockerfilePath()));
+
+/** The repository file that `node <script>` runs in the final image (cwd = its WORKDIR). */
+function scriptInImage(script: string): string | undefined {
+  return repoPathIn(dockerfile.final, posix.resolve(dockerfile.final.workdir, script));
+}
+
+describe('docker-compose.yml', () => {
+  it('has the redis, api and worker services', () => {
+    expect(Object.keys(services)).toEqual(expect.arrayContaining(['redis', 'api', 'worker']));
+  });
+
+  it('lets `docker compose up --scale worker=N` start N workers: no container_name, no ports', () => {
+    expect(service('worker')).not.toHaveProperty('container_name');
+    expect(service('worker')).not.toHaveProperty('ports');
+  });
+
+  it('runs the api and the worker from the same image', () => {
+    const api = service('api');
+    const worker = service('worker');
+    expect(api.build, 'the api service builds the image').toBeDefined();
+    if (worker.build !== undefined) expect(worker.build).toEqual(api.build);
+    expect(worker.image).toBe(api.image);
+  });
+
+  it('sets only environment variables that msgpipe reads (keys of envSchema, or NODE_ENV)', () => {
+    for (const name of ['api', 'worker']) {
+      const unknown = [...environmentOf(service(name)).keys()].filter((variable) => !ENV_NAMES.has(variable));
+      expect(unknown, `${name}: variables envSchema does not define`).toEqual([]);
+      expect(service(name), `${name}: an env_file could set any name`).not.toHaveProperty('env_file');
+    }
+    const interpolated = [...interpolatedNames(compose)].filter((variable) => !ENV_NAMES.has(variable));
+    expect(interpolated, '${VARIABLES} taken from the caller that envSchema does not define').toEqual([]);
+  });
+
+  it('gives the api and the worker a valid configuration for the same Redis, keys and queues', () => {
+    const api = resolvedEnvironment(service('api'));
+    const worker = resolvedEnvironment(service('worker'));
+    const apiConfig = loadConfig(api);
+    const workerConfig = loadConfig(worker);
+    for (const name of ['REDIS_URL', 'REDIS_PREFIX', 'QUEUE_PARTITIONS', 'REDIS_CLUSTER_NODES'] as const) {
+      expect(worker[name], `${name} differs between api and worker`).toBe(api[name]);
+    }
+    expect(workerConfig.redis).toEqual(apiConfig.redis);
+    const redisUrl = new URL(apiConfig.redis.url);
+    expect(Object.keys(services), 'REDIS_URL names a compose service').toContain(redisUrl.hostname);
+    expect(redisUrl.port || '6379').toBe('6379');
+    expect(api.NODE_ENV).toBe('production');
+    expect(worker.NODE_ENV).toBe('production');
+  });
+
+  it('publishes the port the api listens on, on every interface of its container', () => {
+    const config = loadConfig(resolvedEnvironment(service('api')));
+    expect(config.host).toBe('0.0.0.0');
+    const ports = service('api').ports;
+    expect(Array.isArray(ports) && ports.map(containerPort)).toEqual([config.port]);
+  });
+
+  it('starts the api and the workers once Redis answers, and restarts them', () => {
+    for (const name of ['api', 'worker']) {
+      const dependsOn = asRecord(service(name).depends_on, `${name}.depends_on`);
+      expect(asRecord(dependsOn.redis, `${name}.depends_on.redis`).condition).toBe('service_healthy');
+      expect(service(name).restart).toBe('unless-stopped');
+    }
+  });
+
+  it('gives SIGTERM time to drain: stop_grace_period on api and worker, longer than the api shutdown timeout', () => {
+    const apiGrace = durationMs(service('api').stop_grace_period);
+    const workerGrace = durationMs(service('worker').stop_grace_period);
+    expect(apiGrace).toBeGreaterThan(loadConfig(resolvedEnvironment(service('api'))).shutdownTimeoutMs);
+    expect(workerGrace).toBeGreaterThan(10_000); // Docker's default, which would cut jobs in flight
+  });
+
+  it('runs the worker entry point that the build produces, and the api on the image default', () => {
+    const [program, script = '', ...rest] = commandArgs(service('worker').command);
+    expect(program).toBe('node');
+    expect(rest).toEqual([]);
+    expect(script).toBe('apps/worker/dist/main.js');
+    expect(scriptInImage(script), `${script} is not in the final image`).toBe('apps/worker/dist/main.js');
+    expect(existsSync(inRepo('apps/worker/dist/main.js')), 'npm run build produces apps/worker/dist/main.js').toBe(true);
+    expect(service('api').command, 'the api runs the image CMD').toBeUndefined();
+  });
+
+  describe('redis', () => {
+    const redis = service('redis');
+    const args = commandArgs(redis.command);
+    const configPath = args[1] ?? '';
+    const overrides = new Map<string, string[]>();
+    for (let index = 2; index < args.length; ) {
+      const name = args[index] ?? '';
+      const values: string[] = [];
+      for (index++; index < args.length && !(args[index] ?? '').startsWith('--'); index++) values.push(args[index] ?? '');
+      overrides.set(name, values);
+    }
+
+    it('is redis 7 started with a config file', () => {
+      expect(redis.image).toMatch(/^redis:7(\.|-|$)/);
+      expect(args[0]).toBe('redis-server');
+      expect(configPath).toMatch(/^\/.*\.conf$/);
+    });
+
+    it('reads deploy/redis.conf, mounted read-only, as that config file', () => {
+      const mount = mountsOf(redis).find((candidate) => candidate.target === configPath);
+      expect(mount, `nothing is mounted at ${configPath}`).toBeDefined();
+      expect(isBindSource(mount?.source) && posix.normalize(mount?.source ?? '')).toBe('deploy/redis.conf');
+      expect(mount?.readOnly).toBe(true);
+      expect(existsSync(inRepo('deploy/redis.conf'))).toBe(true);
+    });
+
+    it('keeps AOF on and never evicts: in deploy/redis.conf, not overridden on the command line', () => {
+      const conf = readRepoFile('deploy/redis.conf');
+      expect(conf).toMatch(/^\s*appendonly\s+yes\s*$/m);
+      expect(conf).toMatch(/^\s*maxmemory-policy\s+noeviction\s*$/m);
+      expect(overrides.get('--appendonly') ?? ['yes']).toEqual(['yes']);
+      expect(overrides.get('--maxmemory-policy') ?? ['noeviction']).toEqual(['noeviction']);
+    });
+
+    it('listens on the compose network, and keeps its data in a named volume', () => {
+      expect(overrides.get('--bind')).toEqual(['0.0.0.0']);
+      expect(overrides.get('--protected-mode')).toEqual(['no']);
+      const [dir] = overrides.get('--dir') ?? [];
+      const data = mountsOf(redis).find((mount) => mount.target === dir);
+      expect(data, `no volume at --dir ${dir}`).toBeDefined();
+      expect(Object.keys(asRecord(compose.volumes, 'volumes'))).toContain(data?.source);
+      expect(redis, 'Redis stays on the compose network').not.toHaveProperty('ports');
+    });
+
+    it('has a healthcheck that pings it', () => {
+      const test = commandArgs(asRecord(redis.healthcheck, 'redis.healthcheck').test).join(' ');
+      expect(test).toMatch(/redis-cli\b.*\bping\b/);
+    });
+  });
+});
