@@ -5,6 +5,7 @@ export { postMessage, request, type RequestOptions, type TestResponse } from './
 export { openEventStream, type EventStream, type ServerSentEvent } from './event-stream.js';
 export { parsePrometheusText, samplesOf, type Sample } from './prometheus-text.js';
 export { startOneNodeCluster } from './one-node-cluster.js';
+export { startCluster, TestCluster, type ClusterNode, type ClusterOptions } from './cluster.js';
 export { waitFor, type WaitOptions } from './wait-for.js';
 
 /** A REDIS_PREFIX of its own, so test files sharing one Redis never see each other's keys. */
