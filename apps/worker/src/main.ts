@@ -16,10 +16,10 @@ try {
 const logger = createLogger({ name: 'worker', level: config.logLevel });
 const connection = createRedis(config.redis, 'worker', 'msgpipe-worker');
 connection.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
-const worker = createWorker({ config, connection, logger, responder });
+const worker = createWorker({ config, connection, logger, responder, partitions: config.workerPartitions });
 worker
   .ready()
-  .then(() => logger.info({ redis: redactRedisUrl(config.redis.url), concurrency: config.workerConcurrency }, 'worker consuming'))
+  .then(() => logger.info({ redis: redactRedisUrl(config.redis.url), concurrency: config.workerConcurrency, queues: worker.workers.map((queue) => queue.name) }, 'worker consuming'))
   .catch((error: Error) => logger.error({ err: error.message }, 'worker failed to start'));
 const metricsServer =
   config.workerMetricsPort === undefined ? undefined : await serveMetrics(worker.metrics.registry, config.workerMetricsPort, config.host);

@@ -30,6 +30,7 @@ describe('loadConfig defaults', () => {
     expect(config.onlineWindowSeconds).toBe(300);
     expect(config.workerConcurrency).toBe(50);
     expect(config.queuePartitions).toBe(1);
+    expect(config.workerPartitions).toBeUndefined();
     expect(config.responder).toEqual({ kind: 'rules', rulesFile: undefined });
     expect(config.responderPolicy).toEqual({ timeoutMs: 10_000, attempts: 5, maxPerSecond: 0, cacheTtlSeconds: 60 });
     expect(config.logLevel).toBe('info');
@@ -132,6 +133,18 @@ describe('loadConfig values', () => {
       { host: '10.0.0.2', port: 7001 },
       { host: '::1', port: 7002 },
     ]);
+  });
+
+  it('parses WORKER_PARTITIONS lists and ranges into sorted partitions without repeats', () => {
+    expect(loadConfig({}).workerPartitions).toBeUndefined();
+    expect(loadConfig({ WORKER_PARTITIONS: '2, 0' }).workerPartitions).toEqual([0, 2]);
+    expect(loadConfig({ WORKER_PARTITIONS: '0-2,1,5' }).workerPartitions).toEqual([0, 1, 2, 5]);
+    expect(loadConfig({ WORKER_PARTITIONS: '63' }).workerPartitions).toEqual([63]);
+  });
+
+  it.each(['64', '-1', '2-1', 'a', '0,,1', '1.5', '0-64'])('rejects WORKER_PARTITIONS=%j', (value) => {
+    const error = configError({ WORKER_PARTITIONS: value });
+    expect(error.problems).toEqual([`WORKER_PARTITIONS: expected partition numbers from 0 to 63, as 0,2 or 0-2 (got ${JSON.stringify(value)})`]);
   });
 
   it.each(['redis-1', 'redis-1:', ':7000', 'redis-1:port', '::1:7000', 'a b:7000', ',', 'redis-1:70000', 'redis-1:0'])(

@@ -50,6 +50,25 @@ const hostPortList = z
     }),
   );
 
+const MAX_QUEUE_PARTITIONS = 64;
+
+/** `0,2` or `0-2,5`: queue partition numbers, sorted and without repeats. */
+const partitionList = z.string().transform((value, ctx) => {
+  const expected = `expected partition numbers from 0 to ${MAX_QUEUE_PARTITIONS - 1}, as 0,2 or 0-2`;
+  const partitions = new Set<number>();
+  for (const entry of value.split(',').map((part) => part.trim())) {
+    const range = /^(\d{1,2})(?:-(\d{1,2}))?$/.exec(entry);
+    const from = Number(range?.[1]);
+    const to = Number(range?.[2] ?? range?.[1]);
+    if (!range || from > to || to >= MAX_QUEUE_PARTITIONS) {
+      ctx.addIssue({ code: 'custom', message: expected });
+      return z.NEVER;
+    }
+    for (let partition = from; partition <= to; partition++) partitions.add(partition);
+  }
+  return [...partitions].sort((a, b) => a - b);
+});
+
 const httpUrl = z.string().refine(
   (value) => {
     try {
@@ -91,7 +110,8 @@ export const envSchema = z.object({
   HISTORY_TTL_SECONDS: integer(60, 31_536_000).default(604_800),
   ONLINE_WINDOW_SECONDS: integer(1, 86_400).default(300),
   WORKER_CONCURRENCY: integer(1, 1000).default(50),
-  QUEUE_PARTITIONS: integer(1, 64).default(1),
+  QUEUE_PARTITIONS: integer(1, MAX_QUEUE_PARTITIONS).default(1),
+  WORKER_PARTITIONS: partitionList.optional(),
   WORKER_METRICS_PORT: integer(1, 65_535).optional(),
   JOB_LOCK_MS: integer(1000, 600_000).default(30_000),
   RESPONDER: z.enum(['rules', 'webhook', 'openai'], { error: 'expected rules, webhook or openai' }).default('rules'),
@@ -144,6 +164,8 @@ export interface Config {
   readonly onlineWindowSeconds: number;
   readonly workerConcurrency: number;
   readonly queuePartitions: number;
+  /** The partitions a worker consumes (WORKER_PARTITIONS); unset: all of QUEUE_PARTITIONS. */
+  readonly workerPartitions: readonly number[] | undefined;
   /**
    * How long a worker's lock on a job lasts without renewal: a crashed worker's jobs are run
    * again after this (and within twice this, when the stalled-job check next runs).
@@ -218,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     onlineWindowSeconds: e.ONLINE_WINDOW_SECONDS,
     workerConcurrency: e.WORKER_CONCURRENCY,
     queuePartitions: e.QUEUE_PARTITIONS,
+    workerPartitions: e.WORKER_PARTITIONS,
     workerMetricsPort: e.WORKER_METRICS_PORT,
     jobLockMs: e.JOB_LOCK_MS,
     responder: responderConfig(e),
