@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import {
   createLogger,
   ExchangeRecorder,
@@ -14,6 +14,7 @@ import {
 import { testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
 import { createApp } from './app.js';
 import { openConnections } from './connections.js';
+import { startHttpServer, type HttpTimeouts } from './http-server.js';
 import type { MessageQueues } from './message-queues.js';
 
 export interface RunningApi {
@@ -30,10 +31,15 @@ export interface RunningApi {
 }
 
 /**
- * The real API (createApp + @hono/node-server) on a free port, against a real Redis, with
- * its own key prefix. Tests talk to it over HTTP like any client.
+ * The real API (createApp + the production HTTP server and its timeouts, which `timeouts` may
+ * shorten) on a free port, against a real Redis, with its own key prefix. Tests talk to it
+ * over HTTP like any client.
  */
-export async function startApi(env: Record<string, string> = {}, redisUrl = testRedisUrl()): Promise<RunningApi> {
+export async function startApi(
+  env: Record<string, string> = {},
+  redisUrl = testRedisUrl(),
+  timeouts: Partial<HttpTimeouts> = {},
+): Promise<RunningApi> {
   const config = loadConfig({
     REDIS_URL: redisUrl,
     REDIS_PREFIX: uniquePrefix('api'),
@@ -47,7 +53,7 @@ export async function startApi(env: Record<string, string> = {}, redisUrl = test
   await waitFor('the test Redis connection', () => redis.status === 'ready');
   await connections.waiters.ready();
   const app = createApp({ config, ...connections, logger });
-  const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: config.host });
+  const server: ServerType = startHttpServer({ fetch: app.fetch, port: 0, hostname: config.host, timeouts });
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host === '::' ? '::1' : config.host}]` : config.host;

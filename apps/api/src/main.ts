@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { serve } from '@hono/node-server';
 import { createLogger, loadConfigOrExit, redactRedisUrl } from '@msgpipe/shared';
 import { createApp } from './app.js';
 import { openConnections } from './connections.js';
+import { startHttpServer } from './http-server.js';
 
 const loaded = loadConfigOrExit();
 const logger = createLogger({ name: 'api', level: loaded.logLevel });
@@ -12,15 +12,12 @@ if (!loaded.adminToken) logger.warn(`ADMIN_TOKEN is not set; this process genera
 const connections = openConnections(config, (error, connection) => logger.warn({ err: error.message, connection }, 'redis connection error'));
 const app = createApp({ config, ...connections, logger });
 
-const server = serve(
-  {
-    fetch: app.fetch,
-    port: config.port,
-    hostname: config.host,
-    serverOptions: { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 65_000 },
-  },
-  (info) => logger.info({ url: `http://${config.host}:${info.port}`, redis: redactRedisUrl(config.redis.url) }, 'api listening'),
-);
+const server = startHttpServer({
+  fetch: app.fetch,
+  port: config.port,
+  hostname: config.host,
+  onListening: (port) => logger.info({ url: `http://${config.host}:${port}`, redis: redactRedisUrl(config.redis.url) }, 'api listening'),
+});
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

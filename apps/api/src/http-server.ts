@@ -1,0 +1,83 @@
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+
+/**
+ * How long a client may take before the server gives up on it. Node only looks at the
+ * header and request timeouts every `checkIntervalMs` (its default is 30 s, which would let a
+ * slow client hold a connection for half a minute past its deadline).
+ */
+export interface HttpTimeouts {
+  /** From the connection (or the previous response) until the request's headers are complete. */
+  headersTimeoutMs: number;
+  /** Until the whole request, body included, is in. Not the response: `?wait` and streams may take longer. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this; longer than a load balancer's usual 60 s. */
+  keepAliveTimeoutMs: number;
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 65_000,
+  checkIntervalMs: 1_000,
+};
+
+export interface HttpServerOptions {
+  fetch: Parameters<typeof serve>[0]['fetch'];
+  port: number;
+  hostname: string;
+  timeouts?: Partial<HttpTimeouts>;
+  onListening?: (port: number) => void;
+}
+
+/** Status and error code for what Node's parser refused before any route saw the request. */
+function clientErrorStatus(error: NodeJS.ErrnoException): [number, string, string] {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return [408, 'request_timeout', 'The request took too long to arrive.'];
+  if (error.code === 'HPE_HEADER_OVERFLOW') return [431, 'headers_too_large', 'The request headers are too large.'];
+  return [400, 'bad_request', 'The request is not valid HTTP/1.1.'];
+}
+
+/**
+ * Answers malformed, oversized and too-slow requests in the API's error shape (Node's default
+ * answer has no body), then drops the connection: its byte stream can no longer be trusted.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  // As Node's own handler: a response already under way cannot be replaced, only cut off.
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] = clientErrorStatus(error);
+  const body = JSON.stringify({ error: { code, message } });
+  const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status];
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+  );
+  // end() waits for the peer to read; a client that never does must not keep the socket.
+  socket.setTimeout(1_000, () => socket.destroy());
+}
+
+/** The API's HTTP server (@hono/node-server) with its slow-client defences; main.ts and the tests share it. */
+export function startHttpServer({ fetch, port, hostname, timeouts = {}, onListening }: HttpServerOptions): ServerType {
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, checkIntervalMs } = { ...DEFAULT_HTTP_TIMEOUTS, ...timeouts };
+  const server = serve(
+    {
+      fetch,
+      port,
+      hostname,
+      serverOptions: {
+        headersTimeout: headersTimeoutMs,
+        requestTimeout: requestTimeoutMs,
+        keepAliveTimeout: keepAliveTimeoutMs,
+        connectionsCheckingInterval: checkIntervalMs,
+      },
+    },
+    (info) => onListening?.(info.port),
+  );
+  server.on('clientError', answerClientError);
+  return server;
+}
