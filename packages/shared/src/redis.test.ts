@@ -1,5 +1,5 @@
 import { freePort, RedisServer } from '@msgpipe/redis-server';
-import { testRedisUrl, waitFor } from '@msgpipe/testkit';
+import { createTestCertificates, testRedisUrl, waitFor, type TestCertificates } from '@msgpipe/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from './config.js';
@@ -203,6 +203,8 @@ describe('createRedis', () => {
       errors.find((error) => error.message.startsWith('WRONGPASS')),
     );
     expect(isRedisUnavailableError(refused)).toBe(true);
+    expect(refused.message).toContain('Redis authentication failed: check the user name and password in REDIS_URL');
+    expect(refused.message).not.toContain('wrong-password');
     expect(producer.status).not.toBe('ready');
     const { error, elapsedMs } = await rejection(() => producer.get('k'));
     expect(elapsedMs).toBeLessThan(2500);
@@ -220,6 +222,38 @@ describe('createRedis', () => {
     await startServer({ port });
     await expect(pending).resolves.toBe('OK');
     expect(await worker.get('held-key')).toBe('held-value');
+  });
+});
+
+describe('createRedis with a rediss:// URL', () => {
+  let certificates: TestCertificates;
+  let server: RedisServer;
+  beforeAll(async () => {
+    certificates = createTestCertificates();
+    server = await startServer({ tls: certificates });
+  });
+  afterAll(() => certificates?.remove());
+
+  // The trusted path needs NODE_EXTRA_CA_CERTS, which Node reads at start only: see
+  // e2e/src/redis-auth.test.ts, which starts the API and the worker with it.
+  it('refuses a server whose certificate this process does not trust, says so, and fails commands fast', async () => {
+    expect(server.url).toBe(`rediss://127.0.0.1:${server.port}`);
+    const producer = track(createRedis(standalone(server.url), 'producer'));
+    const errors: Error[] = [];
+    producer.on('error', (error: Error) => errors.push(error));
+    const refused = await waitFor('the certificate to be refused', () => errors.find((error) => /not trusted/.test(error.message)));
+    expect(refused.message).toMatch(/Redis TLS certificate not trusted \(SELF_SIGNED_CERT_IN_CHAIN\).*NODE_EXTRA_CA_CERTS/);
+    expect(producer.status).not.toBe('ready');
+    const { error, elapsedMs } = await rejection(() => producer.get('k'));
+    expect(elapsedMs).toBeLessThan(2500);
+    expect(isRedisUnavailableError(error)).toBe(true);
+  });
+
+  it('does not talk plain Redis to a TLS port: a redis:// URL gets no answer, as an outage', async () => {
+    const producer = track(createRedis(standalone(`redis://127.0.0.1:${server.port}`), 'producer'));
+    const { error, elapsedMs } = await rejection(() => producer.get('k'));
+    expect(elapsedMs).toBeLessThan(2500);
+    expect(isRedisUnavailableError(error)).toBe(true);
   });
 });
 

@@ -1,5 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Config } from './config.js';
+import { explainConnectionErrors } from './redis-error-hints.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -37,8 +38,19 @@ function credentialsFrom(url: string): Pick<RedisOptions, 'username' | 'password
   };
 }
 
-/** A Redis connection for one role: standalone from REDIS_URL, or cluster from REDIS_CLUSTER_NODES. */
+/**
+ * A Redis connection for one role: standalone from REDIS_URL, or cluster from REDIS_CLUSTER_NODES.
+ * Its errors say what to do about a wrong password, a missing ACL permission or an untrusted
+ * TLS certificate (see redis-error-hints). `rediss://` verifies the server's certificate
+ * against Node's CAs, to which NODE_EXTRA_CA_CERTS adds a private CA.
+ */
 export function createRedis(redis: Config['redis'], role: ConnectionRole, connectionName = `msgpipe-${role}`): RedisClient {
+  const client = connect(redis, role, connectionName);
+  explainConnectionErrors(client);
+  return client;
+}
+
+function connect(redis: Config['redis'], role: ConnectionRole, connectionName: string): RedisClient {
   const options = optionsFor(role, connectionName);
   if (redis.clusterNodes) {
     const clusterOptions: ClusterOptions = {

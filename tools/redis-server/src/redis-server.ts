@@ -21,6 +21,30 @@ export interface RedisServerOptions {
   settings?: Record<string, string>;
   /** How long to wait for "Ready to accept connections". Default 10 s. */
   startTimeoutMs?: number;
+  /**
+   * Serve TLS only: `port` becomes the TLS port and the plain port is closed. Clients are not
+   * asked for certificates (`tls-auth-clients no`), as with a managed Redis.
+   */
+  tls?: RedisTlsFiles;
+}
+
+/** PEM files for a TLS-only server. */
+export interface RedisTlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
+function listenSettings(port: number, tls: RedisTlsFiles | undefined): Record<string, string> {
+  if (!tls) return { port: String(port) };
+  return {
+    port: '0',
+    'tls-port': String(port),
+    'tls-cert-file': tls.certFile,
+    'tls-key-file': tls.keyFile,
+    'tls-ca-cert-file': tls.caFile,
+    'tls-auth-clients': 'no',
+  };
 }
 
 const READY_LINE = /Ready to accept connections/;
@@ -37,6 +61,7 @@ export class RedisServer {
     readonly port: number,
     readonly dir: string,
     private readonly ownsDir: boolean,
+    readonly tls: boolean,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
@@ -63,7 +88,7 @@ export class RedisServer {
     const settings: Record<string, string> = {
       ...defaults,
       ...options.settings,
-      port: String(port),
+      ...listenSettings(port, options.tls),
       bind: host,
       dir,
       daemonize: 'no',
@@ -76,7 +101,7 @@ export class RedisServer {
     // Its own process group: a Ctrl-C meant for the launcher must not stop Redis before the
     // processes that still write to it.
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const server = new RedisServer(child, host, port, dir, ownsDir);
+    const server = new RedisServer(child, host, port, dir, ownsDir, options.tls !== undefined);
 
     let output = '';
     const ready = new Promise<void>((resolve, reject) => {
@@ -113,7 +138,7 @@ export class RedisServer {
   }
 
   get url(): string {
-    return `redis://${this.host}:${this.port}`;
+    return `${this.tls ? 'rediss' : 'redis'}://${this.host}:${this.port}`;
   }
 
   get pid(): number | undefined {

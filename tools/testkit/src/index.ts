@@ -7,6 +7,7 @@ export { parsePrometheusText, samplesOf, type Sample } from './prometheus-text.j
 export { startOneNodeCluster } from './one-node-cluster.js';
 export { startCluster, TestCluster, type ClusterNode, type ClusterOptions } from './cluster.js';
 export { waitFor, type WaitOptions } from './wait-for.js';
+export { createTestCertificates, type CertificateOptions, type TestCertificates } from './self-signed-cert.js';
 
 /** A REDIS_PREFIX of its own, so test files sharing one Redis never see each other's keys. */
 export function uniquePrefix(label = 'test'): string {

@@ -1,0 +1,61 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { explainConnectionErrors, redisErrorHint } from './redis-error-hints.js';
+
+function errorWithCode(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+describe('redisErrorHint', () => {
+  it.each([
+    'WRONGPASS invalid username-password pair or user is disabled.',
+    'NOAUTH Authentication required.',
+    'ERR invalid password',
+  ])('says authentication failed for %j', (message) => {
+    expect(redisErrorHint(new Error(message))).toMatch(/^Redis authentication failed: check the user name and password in REDIS_URL$/);
+  });
+
+  it('points a denied command at the shipped ACL', () => {
+    const hint = redisErrorHint(new Error("NOPERM this user has no permissions to run the 'info' command"));
+    expect(hint).toMatch(/ACL .*deploy\/redis-acl\.conf/);
+  });
+
+  it.each(['SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID'])(
+    'says the certificate is not trusted, and how to trust its CA, for %s',
+    (code) => {
+      const hint = redisErrorHint(errorWithCode('some TLS failure', code));
+      expect(hint).toContain('TLS certificate not trusted');
+      expect(hint).toContain(code);
+      expect(hint).toContain('NODE_EXTRA_CA_CERTS');
+    },
+  );
+
+  it('has nothing to add to outages and other errors', () => {
+    expect(redisErrorHint(errorWithCode('connect ECONNREFUSED 127.0.0.1:6379', 'ECONNREFUSED'))).toBeUndefined();
+    expect(redisErrorHint(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBeUndefined();
+    expect(redisErrorHint(new Error('not WRONGPASS at the start'))).toBeUndefined();
+  });
+});
+
+describe('explainConnectionErrors', () => {
+  it('appends the hint once, keeping the reply first, before later listeners see the error', () => {
+    const connection = new EventEmitter();
+    const seen: string[] = [];
+    connection.on('error', (error: Error) => seen.push(error.message));
+    explainConnectionErrors(connection);
+    const error = new Error('WRONGPASS invalid username-password pair or user is disabled.');
+    connection.emit('error', error);
+    connection.emit('error', error);
+    expect(seen[0]).toMatch(/^WRONGPASS invalid username-password pair or user is disabled\. -- Redis authentication failed/);
+    expect(seen[1]).toBe(seen[0]);
+  });
+
+  it('leaves other errors as they are', () => {
+    const connection = new EventEmitter();
+    connection.on('error', () => {});
+    explainConnectionErrors(connection);
+    const error = new Error('connect ECONNREFUSED 127.0.0.1:1');
+    connection.emit('error', error);
+    expect(error.message).toBe('connect ECONNREFUSED 127.0.0.1:1');
+  });
+});

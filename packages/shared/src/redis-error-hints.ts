@@ -1,0 +1,49 @@
+import type { EventEmitter } from 'node:events';
+
+/** Node's codes for a server certificate the client does not trust (or that names another host). */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+const HINT_MARK = ' -- ';
+
+/**
+ * What an operator should do about a Redis connection error, or undefined when ioredis's own
+ * message says enough. Never includes a credential: only the server's reply and Node's codes.
+ */
+export function redisErrorHint(error: Error): string | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (/^(WRONGPASS|NOAUTH)\b|^ERR invalid password/.test(error.message)) {
+    return 'Redis authentication failed: check the user name and password in REDIS_URL';
+  }
+  if (/^NOPERM\b/.test(error.message)) {
+    return 'the Redis ACL user may not run this command or touch these keys: see deploy/redis-acl.conf';
+  }
+  if (code !== undefined && UNTRUSTED_CERTIFICATE_CODES.has(code)) {
+    return `Redis TLS certificate not trusted (${code}): give Node the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem`;
+  }
+  return undefined;
+}
+
+/**
+ * Appends the hint to the message of every error the connection emits, so whatever logs
+ * `error.message` tells the operator what is wrong. Appended, not prepended: callers match
+ * replies by their first word (see isRedisUnavailableError), and ioredis rejects queued
+ * commands with the very same error object.
+ */
+export function explainConnectionErrors(connection: EventEmitter): void {
+  connection.prependListener('error', (error: unknown) => {
+    if (!(error instanceof Error)) return;
+    const hint = error.message.includes(HINT_MARK) ? undefined : redisErrorHint(error);
+    if (hint) error.message = `${error.message}${HINT_MARK}${hint}`;
+    // ioredis prints errors nobody listens to; this listener must not silence that.
+    if (connection.listenerCount('error') === 1) console.error('[ioredis] Unhandled error event:', error.message);
+  });
+}

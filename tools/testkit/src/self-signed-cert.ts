@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A private CA and a server certificate it signed, as PEM files in a temporary directory. */
+export interface TestCertificates {
+  readonly dir: string;
+  /** The CA's certificate: what a client must trust (e.g. through NODE_EXTRA_CA_CERTS). */
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** Removes the directory and every file in it. */
+  remove(): void;
+}
+
+export interface CertificateOptions {
+  /** Subject alternative names of the server certificate. Default `IP:127.0.0.1`. */
+  subjectAltNames?: readonly string[];
+  /** Name of the CA, to tell two test CAs apart in error messages. Default "msgpipe test CA". */
+  caName?: string;
+}
+
+/**
+ * Makes a CA and a server certificate with the openssl CLI, for tests of TLS with real
+ * processes. Nothing is trusted by default: a client trusts the CA only when told to.
+ */
+export function createTestCertificates({ subjectAltNames = ['IP:127.0.0.1'], caName = 'msgpipe test CA' }: CertificateOptions = {}): TestCertificates {
+  const dir = mkdtempSync(join(tmpdir(), 'msgpipe-tls-'));
+  const file = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${caName}`,
+      '-keyout', file('ca.key'), '-out', file('ca.crt'));
+    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=msgpipe test redis',
+      '-keyout', file('server.key'), '-out', file('server.csr'));
+    // openssl x509 -req copies no extensions from the request: the SAN comes from this file.
+    writeFileSync(file('server.ext'), `subjectAltName=${subjectAltNames.join(',')}\nextendedKeyUsage=serverAuth\n`);
+    openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial',
+      '-days', '2', '-extfile', file('server.ext'), '-out', file('server.crt'));
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
+    throw new Error(`openssl could not make the test certificates: ${(error as Error).message}\n${stderr}`);
+  }
+  return {
+    dir,
+    caFile: file('ca.crt'),
+    certFile: file('server.crt'),
+    keyFile: file('server.key'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
