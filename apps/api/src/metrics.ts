@@ -46,10 +46,20 @@ export class ApiMetrics {
 
   constructor({ queues, redisWork }: ApiMetricsDeps) {
     collectDefaultMetrics({ register: this.registry });
-    const redisUp = new Gauge({
+    // One queue read per scrape, shared by both gauges: prom-client collects metrics
+    // concurrently, so msgpipe_redis_up must wait for the read it reports on, not show the last.
+    let reading: Promise<Awaited<ReturnType<MessageQueues['counts']>> | undefined> | undefined;
+    const readQueues = () =>
+      (reading ??= redisWork(() => queues.counts())
+        .catch(() => undefined) // Redis is down or stalled: keep the last depths, say so.
+        .finally(() => (reading = undefined)));
+    new Gauge({
       name: 'msgpipe_redis_up',
       help: '1 when the last scrape could read the queues from Redis, else 0.',
       registers: [this.registry],
+      async collect() {
+        this.set((await readQueues()) === undefined ? 0 : 1);
+      },
     });
     new Gauge({
       name: 'msgpipe_queue_jobs',
@@ -57,15 +67,9 @@ export class ApiMetrics {
       labelNames: ['queue', 'state'] as const,
       registers: [this.registry],
       async collect() {
-        try {
-          const { byQueue } = await redisWork(() => queues.counts());
-          for (const { queue, counts } of byQueue) {
-            for (const [state, count] of Object.entries(counts)) this.set({ queue, state }, count);
-          }
-          redisUp.set(1);
-        } catch {
-          // Redis is down or stalled: keep the last depths, say so, and still answer the scrape.
-          redisUp.set(0);
+        const read = await readQueues();
+        for (const { queue, counts } of read?.byQueue ?? []) {
+          for (const [state, count] of Object.entries(counts)) this.set({ queue, state }, count);
         }
       },
     });
