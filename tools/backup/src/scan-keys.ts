@@ -1,0 +1,43 @@
+import { Cluster, type Redis } from 'ioredis';
+import type { RedisClient } from '@msgpipe/shared';
+
+/** SCAN's MATCH pattern for every key under the prefix (glob characters escaped). */
+export function prefixPattern(prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`;
+}
+
+/** The servers holding the data: the client itself, or every master of a cluster. */
+export function dataNodes(redis: RedisClient): Redis[] {
+  return redis instanceof Cluster ? redis.nodes('master') : [redis];
+}
+
+/**
+ * Every key under the prefix, in batches of about `count`, SCANning each master in turn.
+ *
+ * SCAN may return a key twice (when Redis resizes its table mid-scan), so the names already
+ * yielded are remembered: names only, never values. Keys are Buffers: a key is bytes.
+ */
+export async function* scanKeys(redis: RedisClient, prefix: string, count = 500): AsyncGenerator<Buffer[]> {
+  const pattern = prefixPattern(prefix);
+  for (const node of dataNodes(redis)) {
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scanBuffer(cursor, 'MATCH', pattern, 'COUNT', count);
+      cursor = next.toString();
+      const fresh = keys.filter((key) => {
+        const name = key.toString('latin1');
+        if (seen.has(name)) return false;
+        seen.add(name);
+        return true;
+      });
+      if (fresh.length > 0) yield fresh;
+    } while (cursor !== '0');
+  }
+}
+
+/** Keys on the data nodes (all of them, not only the prefix's): the progress bar's estimate. */
+export async function totalKeys(redis: RedisClient): Promise<number> {
+  const sizes = await Promise.all(dataNodes(redis).map((node) => node.dbsize()));
+  return sizes.reduce((sum, size) => sum + size, 0);
+}
