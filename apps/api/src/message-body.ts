@@ -1,5 +1,7 @@
 import type { HonoRequest } from 'hono';
 import { ApiError } from './errors.js';
+import { JSON_MAX_VALUES, jsonShapeProblem } from './json-shape.js';
+import { acceptedMessageText } from './message-text.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -20,6 +22,15 @@ function mediaType(header: string | undefined): { type: string; charset: string 
   return { type: type.trim().toLowerCase(), charset: charset?.toLowerCase() };
 }
 
+/** The body, or a 400 when the client stopped sending it (aborted, or cut off by the request timeout). */
+async function readBody(req: HonoRequest): Promise<ArrayBuffer> {
+  try {
+    return await req.arrayBuffer();
+  } catch {
+    throw new ApiError(400, 'invalid_body', 'The body ended before it was complete.');
+  }
+}
+
 function decodeUtf8(bytes: ArrayBuffer): string {
   try {
     return utf8.decode(bytes);
@@ -29,6 +40,8 @@ function decodeUtf8(bytes: ArrayBuffer): string {
 }
 
 function fromJson(text: string): unknown {
+  const shapeProblem = jsonShapeProblem(text);
+  if (shapeProblem) throw new ApiError(400, 'invalid_body', shapeProblem);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -43,8 +56,10 @@ function fromJson(text: string): unknown {
 
 /** Strict form decoding: a malformed or non-UTF-8 percent escape is an error, not U+FFFD. */
 function fromForm(text: string): unknown {
+  const pairs = text.split('&');
+  if (pairs.length > JSON_MAX_VALUES) throw new ApiError(400, 'invalid_body', `The form body has more than ${JSON_MAX_VALUES} fields.`);
   const values: string[] = [];
-  for (const pair of text.split('&')) {
+  for (const pair of pairs) {
     const [name = '', value = ''] = pair.split(/=(.*)/s);
     try {
       if (decodeURIComponent(name.replaceAll('+', ' ')) === 'message') {
@@ -68,10 +83,11 @@ export async function readMessage(req: HonoRequest, messageMaxBytes: number): Pr
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
     throw new ApiError(415, 'unsupported_media_type', 'Only UTF-8 bodies are accepted.');
   }
-  const text = decodeUtf8(await req.arrayBuffer());
-  const message = isJson ? fromJson(text) : fromForm(text);
-  if (message === undefined) throw new ApiError(400, 'invalid_body', 'The body has no "message" field.');
-  if (typeof message !== 'string') throw new ApiError(400, 'invalid_body', 'The "message" field must be a string.');
+  const text = decodeUtf8(await readBody(req));
+  const field = isJson ? fromJson(text) : fromForm(text);
+  if (field === undefined) throw new ApiError(400, 'invalid_body', 'The body has no "message" field.');
+  if (typeof field !== 'string') throw new ApiError(400, 'invalid_body', 'The "message" field must be a string.');
+  const message = acceptedMessageText(field);
   if (message.trim() === '') throw new ApiError(400, 'empty_message', 'The message is empty.');
   if (Buffer.byteLength(message, 'utf8') > messageMaxBytes) {
     throw new ApiError(413, 'message_too_large', `The message is longer than ${messageMaxBytes} bytes.`);
