@@ -1,0 +1,180 @@
+import { request, type TestResponse } from '@msgpipe/testkit';
+
+/**
+ * A load driver for fault tests: POSTs messages from many client IPs with bounded
+ * concurrency and classifies every answer, so a test can inject a fault mid-way and then
+ * count. Every request has a deadline: a hang is recorded as a transport error, never waited out.
+ */
+export interface LoadOptions {
+  baseUrl: string;
+  /** Source addresses (127.x.y.z), used round-robin: each is a client of its own. */
+  ips: readonly string[];
+  /** Requests to send in all (fewer if stop() is called first). */
+  total: number;
+  /** Requests in flight at once. */
+  concurrency: number;
+  /** Optional pacing, so the load spans a fault instead of finishing before it: requests started per second at most. */
+  perSecond?: number;
+  /** `?wait=MS` on every request (200 with the finished message also counts as accepted). */
+  waitMs?: number;
+  /** A request with no answer after this is a hang. Default 10 s. */
+  requestTimeoutMs?: number;
+}
+
+/** One answer that was neither an acceptance nor a proper 503, kept for the failure message. */
+export interface Unexpected {
+  ip: string;
+  status: number;
+  body: string;
+}
+
+export interface TransportError {
+  ip: string;
+  /** Node's error code (ECONNREFUSED, ECONNRESET, …) or the message. */
+  code: string;
+  /** When the request was started, ms since the epoch. */
+  startedAt: number;
+}
+
+export interface LoadResult {
+  /** Requests started. */
+  sent: number;
+  /** Ids answered 202 (or 200 under ?wait) per IP, in the order they were accepted. */
+  accepted: Map<string, string[]>;
+  acceptedCount: number;
+  /** Count of HTTP answers by status code. */
+  statuses: Record<number, number>;
+  /** 503s: how many, the slowest, and how many broke the contract (no Retry-After or not `unavailable`). */
+  unavailable: { count: number; maxLatencyMs: number; malformed: number };
+  /** Every answer other than 200/202/503 (first 20 kept in `unexpected`, all counted). */
+  unexpectedCount: number;
+  unexpected: Unexpected[];
+  /** Requests that got no HTTP answer: refused, reset or timed out. */
+  transportErrors: TransportError[];
+  /** Accepted requests started before `at` and answered after it (the drain of a shutdown). */
+  acceptedSpanning(at: number): number;
+}
+
+export interface LoadProgress {
+  sent: number;
+  answered: number;
+  accepted: number;
+  unavailable: number;
+  transportErrors: number;
+}
+
+export interface RunningLoad {
+  readonly progress: Readonly<LoadProgress>;
+  /** Resolves when every request has an outcome. */
+  readonly done: Promise<LoadResult>;
+  /** Starts no more requests; resolves once those in flight have their outcome. */
+  stop(): Promise<LoadResult>;
+}
+
+const KEPT_UNEXPECTED = 20;
+
+export function startLoad(options: LoadOptions): RunningLoad {
+  const { baseUrl, ips, total, concurrency, perSecond, waitMs, requestTimeoutMs = 10_000 } = options;
+  const accepted = new Map<string, string[]>(ips.map((ip) => [ip, []]));
+  const acceptedTimes: Array<{ startedAt: number; answeredAt: number }> = [];
+  const statuses: Record<number, number> = {};
+  const unavailable = { count: 0, maxLatencyMs: 0, malformed: 0 };
+  const unexpected: Unexpected[] = [];
+  const transportErrors: TransportError[] = [];
+  const progress: LoadProgress = { sent: 0, answered: 0, accepted: 0, unavailable: 0, transportErrors: 0 };
+  let unexpectedCount = 0;
+  let stopped = false;
+  const startedAt = Date.now();
+  const path = waitMs === undefined ? '/v1/messages' : `/v1/messages?wait=${waitMs}`;
+
+  const record = (ip: string, requestStart: number, response: TestResponse) => {
+    const answeredAt = Date.now();
+    statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+    progress.answered++;
+    if (response.status === 202 || (response.status === 200 && waitMs !== undefined)) {
+      accepted.get(ip)!.push(response.json<{ id: string }>().id);
+      acceptedTimes.push({ startedAt: requestStart, answeredAt });
+      progress.accepted++;
+    } else if (response.status === 503) {
+      progress.unavailable++;
+      unavailable.count++;
+      unavailable.maxLatencyMs = Math.max(unavailable.maxLatencyMs, answeredAt - requestStart);
+      if (response.headers['retry-after'] === undefined || !isUnavailableBody(response.text)) unavailable.malformed++;
+    } else {
+      unexpectedCount++;
+      if (unexpected.length < KEPT_UNEXPECTED) unexpected.push({ ip, status: response.status, body: response.text.slice(0, 300) });
+    }
+  };
+
+  const sendOne = async (sequence: number) => {
+    const ip = ips[sequence % ips.length]!;
+    const requestStart = Date.now();
+    try {
+      const response = await request(baseUrl, path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message: `hello number ${sequence}` }),
+        localAddress: ip,
+        timeoutMs: requestTimeoutMs,
+      });
+      record(ip, requestStart, response);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      transportErrors.push({ ip, code, startedAt: requestStart });
+      progress.transportErrors++;
+    }
+  };
+
+  // Pacing: request n may not start before startedAt + n / perSecond.
+  const notBefore = (sequence: number) => (perSecond ? startedAt + (sequence * 1000) / perSecond : 0);
+  const lane = async () => {
+    while (!stopped && progress.sent < total) {
+      const sequence = progress.sent++;
+      const delay = notBefore(sequence) - Date.now();
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      await sendOne(sequence);
+    }
+  };
+
+  const done = Promise.all(Array.from({ length: concurrency }, lane)).then(
+    (): LoadResult => ({
+      sent: progress.sent,
+      accepted,
+      acceptedCount: progress.accepted,
+      statuses,
+      unavailable,
+      unexpectedCount,
+      unexpected,
+      transportErrors,
+      acceptedSpanning: (at) => acceptedTimes.filter(({ startedAt: start, answeredAt }) => start < at && answeredAt > at).length,
+    }),
+  );
+  return {
+    progress,
+    done,
+    stop() {
+      stopped = true;
+      return done;
+    },
+  };
+}
+
+function isUnavailableBody(text: string): boolean {
+  try {
+    return JSON.parse(text)?.error?.code === 'unavailable';
+  } catch {
+    return false;
+  }
+}
+
+/** `count` client addresses 127.0.X.Y starting at 127.0.`block`.1: distinct clients for one test file. */
+export function clientIps(block: number, count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `127.0.${block}.${index + 1}`);
+}
+
+/** One line for the test log: what the load met. */
+export function summarize(result: LoadResult): string {
+  const statuses = Object.entries(result.statuses).map(([status, count]) => `${status}×${count}`).join(' ');
+  const transport = result.transportErrors.length ? ` transport errors ×${result.transportErrors.length}` : '';
+  return `${result.sent} sent: ${statuses}${transport}; slowest 503 ${result.unavailable.maxLatencyMs} ms`;
+}
