@@ -1,1 +1,106 @@
-export {};
+/**
+ * npm run bench: the real pipeline (built API + workers, own Redis) under closed-loop and
+ * paced load from many client addresses, then plain BullMQ on the same Redis as the baseline.
+ * See bench/README.md for how to read the figures.
+ */
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { RedisServer } from '@msgpipe/redis-server';
+import { Redis } from 'ioredis';
+import { parseArgs, USAGE, UsageError, type BenchOptions } from './args.js';
+import { runBaseline } from './baseline.js';
+import { CompletionWatcher } from './completions.js';
+import { closedLoop, HttpClients, pacedLoad } from './http-load.js';
+import { repoRoot } from './node-process.js';
+import { runPhase, type PhaseContext, type PhaseResult } from './phase.js';
+import { PipelineProcesses } from './pipeline-processes.js';
+import { deletePrefix, historyFootprint, usedMemory } from './redis-probe.js';
+import { formatReport, writeResult, type BenchResult } from './report.js';
+
+const MiB = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+async function runPipeline(options: BenchOptions, redis: Redis, redisUrl: string, prefix: string) {
+  const pipeline = await PipelineProcesses.start({ redisUrl, prefix, workers: options.workers, cpuProfileDir: options.cpuProfileDir });
+  const watcher = await CompletionWatcher.start(redisUrl, prefix);
+  // Enough sockets per address for the closed loop's connections, and for paced bursts.
+  const clients = new HttpClients(pipeline.baseUrl, options.clientIps, Math.max(1, Math.ceil(options.connections / options.clientIps)));
+  const context: PhaseContext = { redis, watcher, pids: pipeline.pids, drainTimeoutMs: options.quick ? 5_000 : 30_000 };
+  const phases: PhaseResult[] = [];
+  try {
+    const usedBefore = await usedMemory(redis);
+    log('warming up');
+    await runPhase(context, 'warm-up', null, (message) => closedLoop(clients, options.connections, options.quick ? 1 : 3, message));
+    if (options.closedSeconds > 0) {
+      log(`closed loop, ${options.connections} connections, ${options.closedSeconds} s`);
+      phases.push(
+        await runPhase(context, `closed ${options.connections} conns`, null, (message) =>
+          closedLoop(clients, options.connections, options.closedSeconds, message),
+        ),
+      );
+    }
+    for (const rate of options.rates) {
+      log(`paced, ${rate}/s, ${options.rateSeconds} s`);
+      phases.push(await runPhase(context, `paced ${rate}/s`, rate, (message) => pacedLoad(clients, rate, options.rateSeconds, message)));
+    }
+    const redisMemory = { usedBeforeMiB: MiB(usedBefore), usedAfterMiB: MiB(await usedMemory(redis)), history: await historyFootprint(redis, prefix) };
+    return { phases, redisMemory };
+  } finally {
+    clients.close();
+    watcher.close();
+    await pipeline.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  let options: BenchOptions;
+  try {
+    options = parseArgs(process.argv.slice(2), join(repoRoot, 'bench/results'));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+    process.exit(64);
+  }
+  const startedAt = new Date().toISOString();
+  const loadAverageAtStart = loadavg();
+  const ownRedis = process.env.REDIS_URL ? undefined : await RedisServer.start({ configFile: join(repoRoot, 'deploy/redis.conf') });
+  const redisUrl = process.env.REDIS_URL || ownRedis!.url;
+  const redis = new Redis(redisUrl, { connectionName: 'msgpipe-bench' });
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  const stopping = () => void ownRedis?.stop().finally(() => process.exit(130));
+  process.once('SIGINT', stopping);
+  try {
+    log(`Redis ${redisUrl}${ownRedis ? ' (started by the bench, deploy/redis.conf: AOF everysec)' : ''}, prefix ${prefix}`);
+    const { phases, redisMemory } = await runPipeline(options, redis, redisUrl, prefix);
+    let baseline: BenchResult['baseline'] = null;
+    if (options.baselineSeconds > 0) {
+      log(`baseline, ${options.baselineSeconds} s`);
+      baseline = await runBaseline(redisUrl, `${prefix}:baseline`, options.connections, options.baselineSeconds);
+    }
+    const best = Math.max(0, ...phases.map((phase) => phase.completedPerSecond));
+    const result: BenchResult = {
+      startedAt,
+      options,
+      environment: {
+        node: process.version,
+        cpus: cpus().length,
+        loadAverageAtStart,
+        redisVersion: String(/redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown'),
+        redisStartedByBench: ownRedis !== undefined,
+      },
+      phases,
+      baseline,
+      pipelineOverBaseline: baseline && best ? Math.round((best / baseline.completedPerSecond) * 100) / 100 : null,
+      redisMemory,
+    };
+    process.stdout.write(`${formatReport(result)}\n`);
+    log(`wrote ${writeResult(result, options.resultsDir)}`);
+  } finally {
+    if (!ownRedis) await deletePrefix(redis, prefix);
+    redis.disconnect();
+    await ownRedis?.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { clientAddress, parseArgs, UsageError } from './args.js';
+
+describe('parseArgs', () => {
+  it('defaults to the full run, and --quick shortens every phase', () => {
+    const full = parseArgs([], '/results');
+    expect(full).toMatchObject({ quick: false, workers: 1, connections: 64, closedSeconds: 20, rates: [2000, 5000, 8000, 10000], resultsDir: '/results' });
+    const quick = parseArgs(['--quick'], '/results');
+    expect(quick.quick).toBe(true);
+    expect(quick.closedSeconds).toBeLessThan(full.closedSeconds);
+    expect(quick.rates.length * quick.rateSeconds).toBeLessThan(full.rates.length * full.rateSeconds);
+    expect(quick.baselineSeconds).toBeLessThan(full.baselineSeconds);
+  });
+
+  it('reads values, whatever their order relative to --quick', () => {
+    const options = parseArgs(['--workers', '2', '--rate', '3000, 7000', '--quick', '--connections', '128', '--cpu-prof', 'prof', '--out', 'x'], '/r');
+    expect(options).toMatchObject({ quick: true, workers: 2, rates: [3000, 7000], connections: 128, cpuProfileDir: 'prof', resultsDir: 'x' });
+    expect(parseArgs(['--rate', '0'], '/r').rates).toEqual([]);
+  });
+
+  it.each([[['--workers']], [['--workers', '0']], [['--workers', 'two']], [['--connections', '1.5']], [['--fast']], [['--rate', '1000,x']]])(
+    'refuses %j',
+    (argv) => {
+      expect(() => parseArgs(argv, '/r')).toThrow(UsageError);
+    },
+  );
+});
+
+describe('clientAddress', () => {
+  it('gives distinct 127.0.x.y addresses with no .0 or .255 host part', () => {
+    const addresses = Array.from({ length: 60_000 }, (_, index) => clientAddress(index));
+    expect(new Set(addresses).size).toBe(addresses.length);
+    expect(addresses[0]).toBe('127.0.1.1');
+    expect(addresses[254]).toBe('127.0.2.1');
+    for (const address of addresses) expect(address).toMatch(/^127\.0\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-5])\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-4])$/);
+  });
+});

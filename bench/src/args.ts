@@ -1,0 +1,112 @@
+/** What one `npm run bench` run does; every field has a default, `--quick` shrinks them. */
+export interface BenchOptions {
+  quick: boolean;
+  /** Worker processes of the pipeline. */
+  workers: number;
+  /** Closed-loop run: connections, each sending its next request as soon as the last answers. */
+  connections: number;
+  /** Seconds of the closed-loop run (0 skips it). */
+  closedSeconds: number;
+  /** Paced (open-loop) runs, messages per second, one run each. */
+  rates: number[];
+  /** Seconds of each paced run. */
+  rateSeconds: number;
+  /** Seconds of the plain-BullMQ baseline (0 skips it). */
+  baselineSeconds: number;
+  /** Distinct client addresses (127.0.x.y) the load comes from. */
+  clientIps: number;
+  /** Write V8 CPU profiles of the API and workers (node --cpu-prof) into this folder. */
+  cpuProfileDir: string | undefined;
+  /** Where the JSON result goes. */
+  resultsDir: string;
+}
+
+export const USAGE = `npm run bench -- [options]
+  --quick                a short run (under 30 s): fewer, shorter phases
+  --workers N            worker processes (default 1)
+  --connections C        closed-loop connections (default 64)
+  --duration S           seconds of the closed-loop run (default 20; 0 skips it)
+  --rate R[,R…]          paced runs at these messages/s (default 2000,5000,8000,10000; 0 skips them)
+  --rate-duration S      seconds of each paced run (default 10)
+  --baseline-duration S  seconds of the plain BullMQ baseline (default 15; 0 skips it)
+  --ips N                client addresses the load comes from (default 100, at most 60000)
+  --cpu-prof DIR         write CPU profiles of the API and workers to DIR
+  --out DIR              where the JSON result goes (default bench/results)
+Uses REDIS_URL when set, else starts its own redis-server.`;
+
+const FULL: Omit<BenchOptions, 'resultsDir' | 'cpuProfileDir'> = {
+  quick: false,
+  workers: 1,
+  connections: 64,
+  closedSeconds: 20,
+  rates: [2000, 5000, 8000, 10000],
+  rateSeconds: 10,
+  baselineSeconds: 15,
+  clientIps: 100,
+};
+
+const QUICK: Partial<BenchOptions> = { quick: true, closedSeconds: 4, rates: [2000, 5000], rateSeconds: 3, baselineSeconds: 3 };
+
+export class UsageError extends Error {}
+
+function count(flag: string, raw: string | undefined, min: number, max: number): number {
+  const value = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= min && value <= max)) throw new UsageError(`${flag} needs a whole number from ${min} to ${max}, got ${raw ?? 'nothing'}`);
+  return value;
+}
+
+/** Parses the arguments after `npm run bench --`; throws UsageError on anything unknown or bad. */
+export function parseArgs(argv: readonly string[], defaultResultsDir: string): BenchOptions {
+  const quick = argv.includes('--quick');
+  const options: BenchOptions = { ...FULL, ...(quick ? QUICK : {}), resultsDir: defaultResultsDir, cpuProfileDir: undefined };
+  for (let index = 0; index < argv.length; index++) {
+    const flag = argv[index]!;
+    const value = () => {
+      const next = argv[++index];
+      if (next === undefined) throw new UsageError(`${flag} needs a value`);
+      return next;
+    };
+    switch (flag) {
+      case '--quick':
+        break;
+      case '--workers':
+        options.workers = count(flag, value(), 1, 16);
+        break;
+      case '--connections':
+        options.connections = count(flag, value(), 1, 4096);
+        break;
+      case '--duration':
+        options.closedSeconds = count(flag, value(), 0, 3600);
+        break;
+      case '--rate':
+        options.rates = value()
+          .split(',')
+          .map((rate) => count(flag, rate.trim(), 0, 1_000_000))
+          .filter((rate) => rate > 0);
+        break;
+      case '--rate-duration':
+        options.rateSeconds = count(flag, value(), 1, 3600);
+        break;
+      case '--baseline-duration':
+        options.baselineSeconds = count(flag, value(), 0, 3600);
+        break;
+      case '--ips':
+        options.clientIps = count(flag, value(), 1, 60_000);
+        break;
+      case '--cpu-prof':
+        options.cpuProfileDir = value();
+        break;
+      case '--out':
+        options.resultsDir = value();
+        break;
+      default:
+        throw new UsageError(`unknown argument ${flag}`);
+    }
+  }
+  return options;
+}
+
+/** The i-th client address: 127.0.1.1 … 127.0.1.254, 127.0.2.1, … (every 127.x address is local on Linux). */
+export function clientAddress(index: number): string {
+  return `127.0.${1 + Math.floor(index / 254)}.${1 + (index % 254)}`;
+}

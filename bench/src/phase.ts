@@ -1,0 +1,85 @@
+import type { Redis } from 'ioredis';
+import { benchMessage, type CompletionWatcher } from './completions.js';
+import type { HttpResult } from './http-load.js';
+import type { LatencySummary } from './latency.js';
+import { ProcessWatch } from './proc-stats.js';
+import { redisCpuSeconds } from './redis-probe.js';
+
+export interface PhaseResult {
+  name: string;
+  /** Paced runs: the rate asked for, messages/s. */
+  targetRate: number | null;
+  seconds: number;
+  sent: number;
+  accepted: number;
+  refused: Record<string, number>;
+  acceptedPerSecond: number;
+  /** Messages finished (in the history) during the load itself, per second: sustained throughput. */
+  completedPerSecond: number;
+  /** Accepted but not finished when the load stopped. */
+  backlogAtEnd: number;
+  /** How long the backlog took to finish after the load stopped (null: it did not, in time). */
+  drainSeconds: number | null;
+  failed: number;
+  httpLatencyMs: LatencySummary;
+  endToEndMs: LatencySummary;
+  /** Per process: CPU in cores (1 = one core busy) and peak RSS over the load. */
+  processes: Record<string, { cpuCores: number; rssMiB?: number }>;
+}
+
+export interface PhaseContext {
+  redis: Redis;
+  watcher: CompletionWatcher;
+  pids: ReadonlyMap<string, number>;
+  drainTimeoutMs: number;
+}
+
+let phases = 0;
+
+/** Runs one load against the pipeline and measures it from the client, the history and /proc. */
+export async function runPhase(
+  { redis, watcher, pids, drainTimeoutMs }: PhaseContext,
+  name: string,
+  targetRate: number | null,
+  load: (message: (n: number) => string) => Promise<HttpResult>,
+): Promise<PhaseResult> {
+  const tag = `p${++phases}`;
+  const completions = watcher.track(tag);
+  const watch = new ProcessWatch(new Map([...pids, ['bench (load)', process.pid]]));
+  const redisCpuBefore = await redisCpuSeconds(redis);
+  watch.start();
+  const started = performance.now();
+  const http = await load(benchMessage(tag));
+  const loadSeconds = (performance.now() - started) / 1000;
+  const processes: PhaseResult['processes'] = watch.stop();
+  processes.redis = { cpuCores: Math.round((((await redisCpuSeconds(redis)) - redisCpuBefore) / loadSeconds) * 100) / 100 };
+  const finishedInWindow = completions.completed + completions.failed;
+
+  const drainStarted = performance.now();
+  let drainSeconds: number | null = 0;
+  while (completions.completed + completions.failed < http.accepted) {
+    if (performance.now() - drainStarted > drainTimeoutMs) {
+      drainSeconds = null;
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    drainSeconds = (performance.now() - drainStarted) / 1000;
+  }
+
+  return {
+    name,
+    targetRate,
+    seconds: Math.round(loadSeconds * 10) / 10,
+    sent: http.sent,
+    accepted: http.accepted,
+    refused: http.refused,
+    acceptedPerSecond: Math.round(http.accepted / loadSeconds),
+    completedPerSecond: Math.round(finishedInWindow / loadSeconds),
+    backlogAtEnd: Math.max(0, http.accepted - finishedInWindow),
+    drainSeconds: drainSeconds === null ? null : Math.round(drainSeconds * 10) / 10,
+    failed: completions.failed,
+    httpLatencyMs: http.latency.summary(),
+    endToEndMs: completions.endToEnd.summary(),
+    processes,
+  };
+}

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+
+/** Linux reports CPU time in clock ticks; 100 per second on every mainstream kernel build. */
+const TICKS_PER_SECOND = 100;
+
+export interface ProcessSample {
+  /** CPU seconds used so far, user + system. */
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+/**
+ * Parses /proc/<pid>/stat: the command name (field 2) may hold spaces and parentheses, so
+ * fields are counted from the last ')'. utime and stime are fields 14 and 15, rss (in pages)
+ * is field 24.
+ */
+export function parseProcStat(line: string, pageSize = 4096): ProcessSample {
+  const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state), so field n sits at fields[n - 3].
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { cpuSeconds: ticks / TICKS_PER_SECOND, rssBytes: Number(fields[21]) * pageSize };
+}
+
+/** CPU and memory of a live process, or undefined once it is gone (or off Linux). */
+export function sampleProcess(pid: number): ProcessSample | undefined {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Watches processes over one phase: CPU used between start and stop, and peak RSS. */
+export class ProcessWatch {
+  #start = new Map<string, ProcessSample>();
+  #peakRss = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+  #startedAt = 0;
+
+  constructor(private readonly pids: ReadonlyMap<string, number>) {}
+
+  start(): void {
+    this.#startedAt = performance.now();
+    for (const [name, pid] of this.pids) {
+      const sample = sampleProcess(pid);
+      if (sample) this.#start.set(name, sample);
+    }
+    this.#timer = setInterval(() => this.#samplePeaks(), 500);
+  }
+
+  /** Per process: CPU as a share of one core over the phase (1 = one core busy), peak RSS. */
+  stop(): Record<string, { cpuCores: number; rssMiB: number }> {
+    clearInterval(this.#timer);
+    this.#samplePeaks();
+    const seconds = (performance.now() - this.#startedAt) / 1000;
+    const result: Record<string, { cpuCores: number; rssMiB: number }> = {};
+    for (const [name, pid] of this.pids) {
+      const first = this.#start.get(name);
+      const last = sampleProcess(pid);
+      if (!first || !last) continue;
+      result[name] = {
+        cpuCores: Math.round(((last.cpuSeconds - first.cpuSeconds) / seconds) * 100) / 100,
+        rssMiB: Math.round((this.#peakRss.get(name) ?? last.rssBytes) / 1024 / 1024),
+      };
+    }
+    return result;
+  }
+
+  #samplePeaks(): void {
+    for (const [name, pid] of this.pids) {
+      const sample = sampleProcess(pid);
+      if (sample) this.#peakRss.set(name, Math.max(this.#peakRss.get(name) ?? 0, sample.rssBytes));
+    }
+  }
+}

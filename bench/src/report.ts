@@ -1,0 +1,85 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchOptions } from './args.js';
+import type { BaselineResult } from './baseline.js';
+import type { LatencySummary } from './latency.js';
+import type { PhaseResult } from './phase.js';
+import type { HistoryFootprint } from './redis-probe.js';
+
+export interface BenchResult {
+  startedAt: string;
+  options: BenchOptions;
+  environment: { node: string; cpus: number; loadAverageAtStart: number[]; redisVersion: string; redisStartedByBench: boolean };
+  phases: PhaseResult[];
+  baseline: BaselineResult | null;
+  /** The headline: the best sustained completed/s of the pipeline ÷ the baseline's completed/s. */
+  pipelineOverBaseline: number | null;
+  redisMemory: { usedBeforeMiB: number; usedAfterMiB: number; history: HistoryFootprint };
+}
+
+const ms = (value: number | null) => (value === null ? '–' : value < 10 ? value.toFixed(1) : value.toFixed(0));
+const latency = (summary: LatencySummary, p999 = true) =>
+  [summary.p50, summary.p99, ...(p999 ? [summary.p999] : [])].map(ms).join(' / ');
+const cores = (phase: PhaseResult) =>
+  Object.entries(phase.processes)
+    .map(([name, { cpuCores }]) => `${name.replace(' (load)', '')} ${cpuCores.toFixed(2)}`)
+    .join(', ');
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')).join('\n');
+}
+
+/** The terminal summary: one line per phase, then the baseline, the ratio and memory. */
+export function formatReport(result: BenchResult): string {
+  const rows = [
+    ['phase', 'accepted/s', 'completed/s', 'backlog', 'drain s', 'HTTP p50/p99/p99.9 ms', 'e2e p50/p99 ms', 'refused'],
+    ...result.phases.map((phase) => [
+      phase.name,
+      String(phase.acceptedPerSecond),
+      String(phase.completedPerSecond),
+      String(phase.backlogAtEnd),
+      phase.drainSeconds === null ? 'timeout' : phase.drainSeconds.toFixed(1),
+      latency(phase.httpLatencyMs),
+      latency(phase.endToEndMs, false),
+      String(Object.values(phase.refused).reduce((sum, n) => sum + n, 0) + phase.failed),
+    ]),
+  ];
+  const lines = [
+    `msgpipe bench ${result.startedAt}: ${result.options.workers} worker(s), ${result.options.clientIps} client IPs, Redis ${result.environment.redisVersion}, ${result.environment.cpus} CPUs (load ${result.environment.loadAverageAtStart.map((n) => n.toFixed(1)).join(' ')})`,
+    '',
+    table(rows),
+    '',
+    'CPU in cores while loaded (1.00 = one core busy):',
+    ...result.phases.map((phase) => `  ${phase.name.padEnd(22)} ${cores(phase)}`),
+  ];
+  const rss = Object.entries(result.phases.at(-1)?.processes ?? {})
+    .filter(([, figures]) => figures.rssMiB !== undefined)
+    .map(([name, figures]) => `${name} ${figures.rssMiB} MiB`);
+  lines.push(`Peak RSS (last phase): ${rss.join(', ')}`);
+  const { usedBeforeMiB, usedAfterMiB, history } = result.redisMemory;
+  lines.push(
+    `Redis used_memory: ${usedBeforeMiB} MiB before, ${usedAfterMiB} MiB after; histories: ${history.entries} entries over ${history.ips} IPs, ` +
+      `${history.bytesPer1000Entries === null ? '–' : (history.bytesPer1000Entries / 1024).toFixed(0)} KiB per 1,000 entries`,
+  );
+  if (result.baseline) {
+    const { baseline } = result;
+    lines.push(
+      '',
+      `Baseline (plain BullMQ Queue.add + no-op Worker, concurrency 50, same Redis): added ${baseline.addedPerSecond}/s, completed ${baseline.completedPerSecond}/s, ` +
+        `add p50/p99 ${latency(baseline.addLatencyMs, false)} ms; CPU ${Object.entries(baseline.cpu).map(([name, { cpuCores }]) => `${name} ${cpuCores.toFixed(2)}`).join(', ')}`,
+    );
+  }
+  if (result.pipelineOverBaseline !== null) {
+    lines.push(`HEADLINE pipeline / baseline = ${result.pipelineOverBaseline.toFixed(2)} (best sustained completed/s of the pipeline ÷ the baseline's)`);
+  }
+  return lines.join('\n');
+}
+
+/** Writes the result as bench/results/<timestamp>.json; returns the path. */
+export function writeResult(result: BenchResult, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${result.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}
