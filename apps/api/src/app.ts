@@ -1,6 +1,5 @@
 import { HistoryStore, isRedisUnavailableError, KeySchema, StatsStore, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { adminAuth, adminCheck } from './admin-auth.js';
 import { chatPage } from './chat/chat-page.js';
@@ -12,7 +11,6 @@ import { withinDeadline } from './deadline.js';
 import { ApiError, errorResponse, UnavailableError } from './errors.js';
 import { httpMetrics } from './http-metrics.js';
 import { IdempotencyKeys } from './idempotency.js';
-import { bodyLimitFor } from './message-body.js';
 import type { MessageQueues } from './message-queues.js';
 import type { MessageWaiters } from './message-waiters.js';
 import { ApiMetrics } from './metrics.js';
@@ -58,12 +56,10 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
     isAdmin: adminCheck(config.adminToken),
     redisWork,
   };
-  const tooLarge = new ApiError(413, 'message_too_large', `The message is longer than ${config.messageMaxBytes} bytes.`);
 
   const app = new Hono<AppEnv>();
   app.use(httpMetrics(services.metrics));
   app.use(clientIp(config.trustProxy));
-  app.post('/v1/messages', bodyLimit({ maxSize: bodyLimitFor(config.messageMaxBytes), onError: (c) => errorResponse(c, tooLarge) }));
   app.route('/', healthRoutes(services));
   app.route('/', metricsRoutes(services));
   app.route('/v1', messageRoutes(services));

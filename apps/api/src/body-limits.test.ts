@@ -1,9 +1,10 @@
-import { postMessage } from '@msgpipe/testkit';
+import { postMessage, request, waitFor } from '@msgpipe/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from './api.fixture.js';
 import { bodyLimitFor } from './message-body.js';
 import { RawClient, type RawResponse } from './raw-client.fixture.js';
 
+const ADMIN = 'body-limits-admin-token';
 const THREE_MB = 3 * 1024 * 1024;
 /** What the tests send of the 3 MB before they stop and wait: past the limit, far short of the whole. */
 const SENT_BEFORE_WAITING = 96 * 1024;
@@ -24,9 +25,10 @@ describe('an oversized body is refused while it is being read', () => {
     return client;
   };
   beforeAll(async () => {
-    api = await startApi();
+    api = await startApi({ ADMIN_TOKEN: ADMIN });
     expect(bodyLimitFor(api.config.messageMaxBytes)).toBeLessThan(SENT_BEFORE_WAITING);
   });
+  const metricsText = async () => (await request(api.baseUrl, '/metrics', { headers: { authorization: `Bearer ${ADMIN}` } })).text;
   afterEach(() => clients.splice(0).forEach((client) => client.close()));
   afterAll(async () => {
     await api.close();
@@ -68,6 +70,26 @@ describe('an oversized body is refused while it is being read', () => {
       expectError(response, response.status);
     }
     expect(responses.every((response) => response.status < 500)).toBe(true);
+  });
+
+  it('counts a body the client abandons half-way as its fault (400), never as a server error', async () => {
+    const chunked = await open();
+    chunked.write(head('Transfer-Encoding: chunked\r\nExpect: 100-continue\r\n'));
+    chunked.write('5\r\n{"mes\r\n');
+    const declared = await open();
+    declared.write(head('Content-Length: 50\r\nExpect: 100-continue\r\n'));
+    declared.write('{"mes');
+    // "100 Continue" means the server has the request and handed it to the app: now go away.
+    expect((await chunked.nextResponse()).status).toBe(100);
+    expect((await declared.nextResponse()).status).toBe(100);
+    chunked.close();
+    declared.close();
+    const counted = await waitFor('both abandoned bodies counted', async () => {
+      const text = await metricsText();
+      return /msgpipe_messages_rejected_total\{reason="invalid_body"\} 2\b/.test(text) && text;
+    });
+    expect(counted).not.toMatch(/status="5\d\d"/);
+    expect(counted).not.toContain('reason="internal"');
   });
 
   it('enqueued none of them, and still accepts a message of the largest size', async () => {

@@ -22,16 +22,35 @@ function mediaType(header: string | undefined): { type: string; charset: string 
   return { type: type.trim().toLowerCase(), charset: charset?.toLowerCase() };
 }
 
-/** The body, or a 400 when the client stopped sending it (aborted, or cut off by the request timeout). */
-async function readBody(req: HonoRequest): Promise<ArrayBuffer> {
-  try {
-    return await req.arrayBuffer();
-  } catch {
-    throw new ApiError(400, 'invalid_body', 'The body ended before it was complete.');
+const tooLarge = (messageMaxBytes: number) =>
+  new ApiError(413, 'message_too_large', `The message is longer than ${messageMaxBytes} bytes.`);
+
+/**
+ * The body, read chunk by chunk and given up as soon as it passes the limit: a declared
+ * Content-Length over it is refused before a byte is read, a chunked body once it gets there.
+ * (The server drains or drops the rest of the connection after the answer.) A client that
+ * stops sending half-way (aborted, or cut off by the request timeout) gets a 400, not a 500.
+ */
+async function readBody(req: HonoRequest, messageMaxBytes: number): Promise<Uint8Array> {
+  const limit = bodyLimitFor(messageMaxBytes);
+  if (Number(req.header('content-length') ?? 0) > limit) throw tooLarge(messageMaxBytes);
+  const body = req.raw.body;
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const chunk = await reader.read().catch(() => {
+      throw new ApiError(400, 'invalid_body', 'The body ended before it was complete.');
+    });
+    if (chunk.done) return Buffer.concat(chunks);
+    size += chunk.value.byteLength;
+    if (size > limit) throw tooLarge(messageMaxBytes);
+    chunks.push(chunk.value);
   }
 }
 
-function decodeUtf8(bytes: ArrayBuffer): string {
+function decodeUtf8(bytes: Uint8Array): string {
   try {
     return utf8.decode(bytes);
   } catch {
@@ -83,14 +102,12 @@ export async function readMessage(req: HonoRequest, messageMaxBytes: number): Pr
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
     throw new ApiError(415, 'unsupported_media_type', 'Only UTF-8 bodies are accepted.');
   }
-  const text = decodeUtf8(await readBody(req));
+  const text = decodeUtf8(await readBody(req, messageMaxBytes));
   const field = isJson ? fromJson(text) : fromForm(text);
   if (field === undefined) throw new ApiError(400, 'invalid_body', 'The body has no "message" field.');
   if (typeof field !== 'string') throw new ApiError(400, 'invalid_body', 'The "message" field must be a string.');
   const message = acceptedMessageText(field);
   if (message.trim() === '') throw new ApiError(400, 'empty_message', 'The message is empty.');
-  if (Buffer.byteLength(message, 'utf8') > messageMaxBytes) {
-    throw new ApiError(413, 'message_too_large', `The message is longer than ${messageMaxBytes} bytes.`);
-  }
+  if (Buffer.byteLength(message, 'utf8') > messageMaxBytes) throw tooLarge(messageMaxBytes);
   return message;
 }
