@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { explainConnectionErrors, redisErrorHint } from './redis-error-hints.js';
 
@@ -57,5 +58,45 @@ describe('explainConnectionErrors', () => {
     const error = new Error('connect ECONNREFUSED 127.0.0.1:1');
     connection.emit('error', error);
     expect(error.message).toBe('connect ECONNREFUSED 127.0.0.1:1');
+  });
+});
+
+describe('explainConnectionErrors and credentials', () => {
+  it('drops the password ioredis attached to a refused AUTH, before any listener sees the error', () => {
+    const connection = new EventEmitter();
+    let printed = '';
+    connection.on('error', (error: Error) => (printed = inspect(error)));
+    explainConnectionErrors(connection);
+    const error = Object.assign(new Error('WRONGPASS invalid username-password pair or user is disabled.'), {
+      command: { name: 'auth', args: ['msgpipe', 'the-secret-password'] },
+    });
+    connection.emit('error', error);
+    expect(printed).toContain('WRONGPASS');
+    expect(printed).not.toContain('the-secret-password');
+    expect(error.command).toEqual({ name: 'auth', args: ['[redacted]', '[redacted]'] });
+  });
+
+  it('keeps the arguments of other commands, which help debugging and hold no credentials', () => {
+    const connection = new EventEmitter();
+    connection.on('error', () => {});
+    explainConnectionErrors(connection);
+    const error = Object.assign(new Error('NOPERM no permissions'), { command: { name: 'get', args: ['other:key'] } });
+    connection.emit('error', error);
+    expect(error.command.args).toEqual(['other:key']);
+  });
+
+  it('covers the connections duplicated from it (BullMQ duplicates for blocking reads)', () => {
+    class FakeRedis extends EventEmitter {
+      duplicate(): FakeRedis {
+        return new FakeRedis();
+      }
+    }
+    const original = new FakeRedis();
+    explainConnectionErrors(original as never);
+    const copy = original.duplicate();
+    copy.on('error', () => {});
+    const error = new Error('NOAUTH Authentication required.');
+    copy.emit('error', error);
+    expect(error.message).toContain('Redis authentication failed');
   });
 });

@@ -32,18 +32,48 @@ export function redisErrorHint(error: Error): string | undefined {
   return undefined;
 }
 
+/** An ioredis Redis or Cluster, as far as this module cares. */
+// Redis and Cluster duplicate() take different options, hence any.
+type Connection = EventEmitter & { duplicate?: (...args: any[]) => EventEmitter };
+
+/** Commands whose arguments are credentials. */
+const CREDENTIAL_COMMANDS = new Set(['auth', 'hello']);
+
 /**
- * Appends the hint to the message of every error the connection emits, so whatever logs
- * `error.message` tells the operator what is wrong. Appended, not prepended: callers match
- * replies by their first word (see isRedisUnavailableError), and ioredis rejects queued
- * commands with the very same error object.
+ * ioredis attaches the failed command, arguments included, to a reply error: for a refused
+ * AUTH that is the password. Anything that prints the whole error object (pino's error
+ * serializer, util.inspect, BullMQ's console.error of errors nobody listens to) would print it.
  */
-export function explainConnectionErrors(connection: EventEmitter): void {
+function withoutCredentials(error: Error): void {
+  const { command, lastNodeError } = error as Error & { command?: { name?: string; args?: unknown[] }; lastNodeError?: unknown };
+  if (command && CREDENTIAL_COMMANDS.has(String(command.name).toLowerCase()) && Array.isArray(command.args)) {
+    command.args = command.args.map(() => '[redacted]');
+  }
+  if (lastNodeError instanceof Error) withoutCredentials(lastNodeError); // a Cluster's
+}
+
+/**
+ * On every error the connection emits, before anyone else sees it: drops the credentials
+ * ioredis attached, and appends the hint to the message so whatever logs `error.message`
+ * tells the operator what is wrong. Appended, not prepended: callers match replies by their
+ * first word (see isRedisUnavailableError), and ioredis rejects queued commands with the very
+ * same error object. Connections BullMQ duplicates from this one get the same treatment.
+ */
+export function explainConnectionErrors(connection: Connection): void {
   connection.prependListener('error', (error: unknown) => {
     if (!(error instanceof Error)) return;
+    withoutCredentials(error);
     const hint = error.message.includes(HINT_MARK) ? undefined : redisErrorHint(error);
     if (hint) error.message = `${error.message}${HINT_MARK}${hint}`;
     // ioredis prints errors nobody listens to; this listener must not silence that.
     if (connection.listenerCount('error') === 1) console.error('[ioredis] Unhandled error event:', error.message);
   });
+  const duplicate = connection.duplicate;
+  if (typeof duplicate === 'function') {
+    connection.duplicate = (...args: unknown[]) => {
+      const copy = duplicate.apply(connection, args);
+      explainConnectionErrors(copy);
+      return copy;
+    };
+  }
 }
