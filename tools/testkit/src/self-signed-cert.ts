@@ -30,9 +30,9 @@ export function createTestCertificates({ subjectAltNames = ['IP:127.0.0.1'], caN
   const file = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${caName}`,
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${caName}`,
       '-keyout', file('ca.key'), '-out', file('ca.crt'));
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=msgpipe test redis',
+    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=msgpipe test redis',
       '-keyout', file('server.key'), '-out', file('server.csr'));
     // openssl x509 -req copies no extensions from the request: the SAN comes from this file.
     writeFileSync(file('server.ext'), `subjectAltName=${subjectAltNames.join(',')}\nextendedKeyUsage=serverAuth\n`);
