@@ -1,0 +1,54 @@
+import { waitFor } from '@msgpipe/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientIps, startLoad, summarize } from '../load.js';
+import { FaultRig } from './rig.js';
+
+const IPS = clientIps(55, 20);
+const TOTAL = 1000;
+
+describe('Redis maxmemory reached (noeviction) mid-load, then raised', () => {
+  let rig: FaultRig;
+
+  beforeAll(async () => {
+    rig = await FaultRig.start({ label: 'redis-maxmemory', workers: 1, redisSettings: { 'maxmemory-policy': 'noeviction' } });
+  });
+  afterAll(() => rig?.stop());
+
+  it('answers 503 (never 500) while Redis refuses writes, loses nothing, and drains once memory is raised', async () => {
+    const redis = rig.auditor.redis;
+    const load = startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: TOTAL, concurrency: 10, perSecond: 200 });
+    await waitFor('a quarter of the load accepted', () => load.progress.accepted >= TOTAL / 4, { timeoutMs: 30_000 });
+
+    // A backlog for the worker to meet the full memory with: frozen, it takes nothing for a while.
+    const [worker] = rig.workers;
+    worker!.child.kill('SIGSTOP');
+    const acceptedAtFreeze = load.progress.accepted;
+    await waitFor('a backlog while the worker is frozen', () => load.progress.accepted >= acceptedAtFreeze + 100, { timeoutMs: 20_000 });
+
+    // Below what Redis already uses: every write is refused with OOM from here on.
+    const used = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+    await redis.config('SET', 'maxmemory', String(Math.floor(used / 2)));
+    worker!.child.kill('SIGCONT');
+    await waitFor('requests refused while memory is full', () => load.progress.unavailable >= 30, { timeoutMs: 20_000 });
+    await worker!.waitForOutput(/OOM/, 20_000);
+    const acceptedWhileFull = load.progress.accepted;
+    await redis.config('SET', 'maxmemory', '0');
+    await waitFor('the API accepting again', () => load.progress.accepted > acceptedWhileFull, { timeoutMs: 10_000 });
+
+    const result = await load.done;
+    const oomLines = worker!.output.split('\n').filter((line) => line.includes('OOM'));
+    console.info(`redis maxmemory: ${summarize(result)}; the worker met OOM ${oomLines.length}× (${oomLines[0]?.slice(0, 200)})`);
+    expect(result.unavailable.count).toBeGreaterThanOrEqual(30);
+    expect(result.unavailable.malformed).toBe(0);
+    expect(result.unexpected, 'no 500 or any other status').toEqual([]);
+    expect(result.transportErrors).toEqual([]);
+    expect(result.acceptedCount + result.unavailable.count).toBe(TOTAL);
+
+    const audit = await rig.auditor.auditWhenDrained(result.accepted, 60_000);
+    expect(audit).toMatchObject({ accepted: result.acceptedCount, missing: [], duplicated: [], notCompleted: [] });
+    expect(audit.queue).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
+    // Redis refuses an OOM write before running it: a refused message was never enqueued.
+    expect(audit.unacknowledged).toBe(0);
+    expect(rig.processes.every((process) => process.running), 'no process restarted').toBe(true);
+  }, 90_000);
+});
