@@ -134,6 +134,11 @@ describe('an ACL user with only what deploy/redis-acl.conf grants', () => {
     expect(await asMsgpipe.set('msgpipe:allowed', 'mine', 'EX', 60)).toBe('OK');
   });
 
+  it('ships a file Redis refuses to start with until its password hash is filled in', async () => {
+    const shipped = join(repoRoot, 'deploy/redis-acl.conf');
+    await expect(RedisServer.start({ configFile: shipped, settings: { save: '', appendonly: 'no' } })).rejects.toThrow(/password hash/);
+  });
+
   it('lets nobody in without a user name and password (user default off)', async () => {
     const anonymous = new Redis({ port: server.port, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0 });
     try {
