@@ -1,0 +1,75 @@
+import { waitFor } from '@msgpipe/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientIps, startLoad, summarize } from '../load.js';
+import { FaultRig } from './rig.js';
+import { SlowUpstream } from './slow-upstream.js';
+
+const IPS = clientIps(56, 20);
+const TOTAL = 600;
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Each responder call takes this long, so the worker always has calls in flight under load. */
+const CALL_MS = 300;
+
+describe('SIGTERM of a worker under load', () => {
+  let rig: FaultRig;
+  let upstream: SlowUpstream;
+
+  beforeAll(async () => {
+    upstream = await SlowUpstream.start(CALL_MS);
+    rig = await FaultRig.start({
+      label: 'worker-sigterm',
+      workers: 1,
+      env: {
+        RESPONDER: 'webhook',
+        RESPONDER_URL: upstream.url,
+        RESPONDER_SECRET: 'faults-webhook-secret-0123456789',
+        RESPONSE_CACHE_TTL_SECONDS: '0',
+        SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      },
+    });
+  });
+  afterAll(async () => {
+    await rig?.stop();
+    await upstream?.close();
+  });
+
+  it('stops taking jobs, finishes those in flight, exits 0; a new worker finishes the rest, once each', async () => {
+    const load = startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: TOTAL, concurrency: 10, perSecond: 200 });
+    const [worker] = rig.workers;
+    await waitFor('the worker busy with calls in flight', () => upstream.inFlight().length >= 10 && load.progress.accepted >= TOTAL / 4, {
+      timeoutMs: 30_000,
+    });
+
+    const signalAt = Date.now();
+    const inFlightAtSignal = upstream.inFlight();
+    worker!.child.kill('SIGTERM');
+    const ending = await worker!.exited;
+    const stoppedInMs = Date.now() - signalAt;
+    expect(ending).toEqual({ code: 0, signal: null });
+    expect(stoppedInMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    expect(worker!.output).toMatch(/worker stopped/);
+
+    // Everything the worker had taken is finished and written; nothing is left to stalled-job
+    // recovery; the rest of the load is still waiting for a worker.
+    const inFlight = new Map<string, string[]>();
+    for (const call of inFlightAtSignal) inFlight.set(call.ip, [...(inFlight.get(call.ip) ?? []), call.id]);
+    const atExit = await rig.auditor.audit(inFlight);
+    expect(atExit).toMatchObject({ missing: [], duplicated: [], notCompleted: [] });
+    expect(upstream.inFlight(), 'calls the worker abandoned').toEqual([]);
+    expect(atExit.queue.active, 'jobs left to stalled-job recovery').toBe(0);
+    expect(atExit.queue.waiting, 'work left for another worker').toBeGreaterThan(0);
+    const takenAfterSignal = upstream.calls.filter((call) => call.at > signalAt).length;
+
+    await rig.startWorker();
+    const result = await load.done;
+    console.info(
+      `worker SIGTERM: ${summarize(result)}; ${inFlightAtSignal.length} calls in flight at the signal, ${takenAfterSignal} started after it, exit after ${stoppedInMs} ms`,
+    );
+    expect(result.acceptedCount).toBe(TOTAL);
+    const audit = await rig.auditor.auditWhenDrained(result.accepted, 60_000);
+    expect(audit).toMatchObject({ accepted: TOTAL, missing: [], duplicated: [], notCompleted: [], unacknowledged: 0 });
+    expect(audit.queue).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
+    // Each message reached the responder once: none was taken by both workers.
+    expect(new Set(upstream.calls.map((call) => call.id)).size).toBe(upstream.calls.length);
+  }, 90_000);
+});
