@@ -1,0 +1,79 @@
+import { request, waitFor } from '@msgpipe/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientIps, startLoad, summarize } from '../load.js';
+import { FaultRig } from './rig.js';
+import { SlowUpstream } from './slow-upstream.js';
+
+const IPS = clientIps(57, 20);
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Every POST waits for its answer (?wait), which takes this long: requests are in flight at the signal. */
+const CALL_MS = 400;
+
+describe('SIGTERM of the API under load', () => {
+  let rig: FaultRig;
+  let upstream: SlowUpstream;
+
+  beforeAll(async () => {
+    upstream = await SlowUpstream.start(CALL_MS);
+    rig = await FaultRig.start({
+      label: 'api-sigterm',
+      workers: 1,
+      env: {
+        RESPONDER: 'webhook',
+        RESPONDER_URL: upstream.url,
+        RESPONDER_SECRET: 'faults-webhook-secret-0123456789',
+        RESPONSE_CACHE_TTL_SECONDS: '0',
+        WORKER_CONCURRENCY: '50',
+        SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      },
+    });
+  });
+  afterAll(async () => {
+    await rig?.stop();
+    await upstream?.close();
+  });
+
+  it('stops accepting connections, answers the requests in flight, exits 0; every answered message is kept', async () => {
+    const api = rig.api;
+    const load = startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: 1000, concurrency: 10, perSecond: 100, waitMs: 5000 });
+    await waitFor('requests in flight mid-load', () => load.progress.accepted >= 100 && load.progress.sent - load.progress.answered >= 5, {
+      timeoutMs: 30_000,
+      intervalMs: 5,
+    });
+
+    const signalAt = Date.now();
+    api.child.kill('SIGTERM');
+    const refusedWhileDraining = await waitFor(
+      'a new connection refused',
+      async () => {
+        const refused = await request(rig.baseUrl, '/healthz', { timeoutMs: 2000 }).then(
+          () => false,
+          (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED',
+        );
+        return refused && { apiRunning: api.running };
+      },
+      { timeoutMs: 5000, intervalMs: 5 },
+    );
+    const ending = await api.exited;
+    const stoppedInMs = Date.now() - signalAt;
+    const result = await load.stop();
+    console.info(
+      `api SIGTERM: ${summarize(result)}; ${result.acceptedSpanning(signalAt)} requests answered after the signal, exit after ${stoppedInMs} ms, refused new connections ${refusedWhileDraining.apiRunning ? 'while still draining' : 'once gone'}`,
+    );
+
+    expect(ending).toEqual({ code: 0, signal: null });
+    expect(stoppedInMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    expect(api.output).toMatch(/api stopped/);
+    expect(result.acceptedSpanning(signalAt), 'requests in flight at the signal, answered').toBeGreaterThan(0);
+    expect(result.unexpected).toEqual([]);
+    expect(result.unavailable.count).toBe(0);
+    // Only connections the API no longer takes: refused (or reset before being read).
+    expect(result.transportErrors.filter((error) => error.code !== 'ECONNREFUSED' && error.code !== 'ECONNRESET')).toEqual([]);
+
+    const audit = await rig.auditor.auditWhenDrained(result.accepted, 60_000);
+    expect(audit).toMatchObject({ accepted: result.acceptedCount, missing: [], duplicated: [], notCompleted: [] });
+    expect(audit.queue).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
+    // No request was cut off after its message was enqueued: whatever Redis took, the client heard about.
+    expect(audit.unacknowledged).toBe(0);
+  }, 90_000);
+});
