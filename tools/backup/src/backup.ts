@@ -28,8 +28,7 @@ try {
     redis,
     prefix: config.redis.prefix,
     out,
-    onProgress: ({ scanned, estimatedTotal, written, bytes }) =>
-      bar.update(scanned, Math.max(scanned, estimatedTotal), `${written} keys, ${formatBytes(bytes)}`),
+    onProgress: ({ visited, total, written, bytes }) => bar.update(visited, total, `${written} keys, ${formatBytes(bytes)}`),
   }).finally(() => {
     bar.clear();
     redis.disconnect();

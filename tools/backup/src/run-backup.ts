@@ -13,7 +13,8 @@ export interface BackupOptions {
   batchSize?: number;
   /** How long one batch may wait for Redis before the backup fails. */
   stallTimeoutMs?: number;
-  onProgress?: (progress: { scanned: number; estimatedTotal: number; written: number; bytes: number }) => void;
+  /** `visited` of `total`: about how far SCAN has walked the whole keyspace (every prefix). */
+  onProgress?: (progress: { visited: number; total: number; written: number; bytes: number }) => void;
 }
 
 export interface BackupSummary {
@@ -45,7 +46,7 @@ async function readBatch(redis: RedisClient, keys: Buffer[]): Promise<BackupReco
 export async function runBackup(options: BackupOptions): Promise<BackupSummary> {
   const { redis, prefix, out, batchSize = 500, stallTimeoutMs = 60_000 } = options;
   const started = performance.now();
-  const estimatedTotal = await withDeadline(totalKeys(redis), stallTimeoutMs, 'counting keys');
+  const total = await withDeadline(totalKeys(redis), stallTimeoutMs, 'counting keys');
   const writer = await BackupWriter.create(out, {
     prefix,
     createdAt: new Date().toISOString(),
@@ -54,14 +55,17 @@ export async function runBackup(options: BackupOptions): Promise<BackupSummary> 
   });
   let scanned = 0;
   try {
-    const batches = scanKeys(redis, prefix, batchSize);
+    const steps = scanKeys(redis, prefix, batchSize);
     for (;;) {
-      const next = await withDeadline(batches.next(), stallTimeoutMs, 'scanning keys');
-      if (next.done) break;
-      scanned += next.value.length;
-      const records = await withDeadline(readBatch(redis, next.value), stallTimeoutMs, 'reading keys');
-      for (const record of records) await writer.write(record);
-      options.onProgress?.({ scanned, estimatedTotal, written: writer.records, bytes: writer.bytes });
+      const step = await withDeadline(steps.next(), stallTimeoutMs, 'scanning keys');
+      if (step.done) break;
+      const { keys, visited } = step.value;
+      scanned += keys.length;
+      if (keys.length > 0) {
+        const records = await withDeadline(readBatch(redis, keys), stallTimeoutMs, 'reading keys');
+        for (const record of records) await writer.write(record);
+      }
+      options.onProgress?.({ visited: Math.min(visited, total), total, written: writer.records, bytes: writer.bytes });
     }
     await writer.finish();
   } catch (error) {
