@@ -29,15 +29,17 @@ export class MessageQueues {
   readonly queues: ReadonlyArray<Queue<MessageJob>>;
 
   constructor(connection: RedisClient, redisPrefix: string, partitions: number) {
-    this.queues = Array.from(
-      { length: partitions },
-      (_, partition) =>
-        new Queue<MessageJob>(queueName(partition), {
-          connection,
-          prefix: queuePrefix(redisPrefix, partition),
-          defaultJobOptions: MESSAGE_JOB_OPTIONS,
-        }),
-    );
+    this.queues = Array.from({ length: partitions }, (_, partition) => {
+      const queue = new Queue<MessageJob>(queueName(partition), {
+        connection,
+        prefix: queuePrefix(redisPrefix, partition),
+        defaultJobOptions: MESSAGE_JOB_OPTIONS,
+      });
+      // The connection's own errors, already logged by its owner (openConnections). Without a
+      // listener BullMQ console.errors each whole error object, bypassing the logger.
+      queue.on('error', () => {});
+      return queue;
+    });
   }
 
   #queueFor(ip: string): Queue<MessageJob> {
