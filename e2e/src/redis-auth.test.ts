@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { RedisServer } from '@msgpipe/redis-server';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from './processes.js';
+import { API_MAIN, childEnv, NodeProcess, repoRoot, WORKER_MAIN } from './processes.js';
 import { exerciseEverything, expectNoSecrets, expectUnavailable, startPipeline, type SecuredPipeline } from './secured-pipeline.js';
 
 const secret = () => randomBytes(18).toString('hex');
@@ -20,6 +20,16 @@ async function started(pipeline: Promise<SecuredPipeline>): Promise<SecuredPipel
   pipelines.push(await pipeline);
   return pipelines.at(-1)!;
 }
+
+describe('a REDIS_URL that is not a Redis URL', () => {
+  it.each([API_MAIN, WORKER_MAIN])('stops %s (exit 78) with a message naming the variable, not echoing its value', async (script) => {
+    const password = secret();
+    const process = new NodeProcess(script, childEnv({ REDIS_URL: `http://msgpipe:${password}@127.0.0.1:6379` }));
+    expect((await process.exited).code).toBe(78);
+    expect(process.output).toMatch(/REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL/);
+    expect(process.output).not.toContain(password);
+  });
+});
 
 describe('Redis with requirepass, the password in REDIS_URL', () => {
   const password = secret();

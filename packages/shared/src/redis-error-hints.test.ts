@@ -21,7 +21,7 @@ describe('redisErrorHint', () => {
     expect(hint).toMatch(/ACL .*deploy\/redis-acl\.conf/);
   });
 
-  it.each(['SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID'])(
+  it.each(['SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED'])(
     'says the certificate is not trusted, and how to trust its CA, for %s',
     (code) => {
       const hint = redisErrorHint(errorWithCode('some TLS failure', code));
@@ -30,6 +30,11 @@ describe('redisErrorHint', () => {
       expect(hint).toContain('NODE_EXTRA_CA_CERTS');
     },
   );
+
+  it('says so when the certificate is trusted but names another host', () => {
+    const hint = redisErrorHint(errorWithCode("Hostname/IP does not match certificate's altnames", 'ERR_TLS_CERT_ALTNAME_INVALID'));
+    expect(hint).toMatch(/certificate is for another host.*REDIS_URL/);
+  });
 
   it('has nothing to add to outages and other errors', () => {
     expect(redisErrorHint(errorWithCode('connect ECONNREFUSED 127.0.0.1:6379', 'ECONNREFUSED'))).toBeUndefined();

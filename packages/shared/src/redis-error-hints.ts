@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 
-/** Node's codes for a server certificate the client does not trust (or that names another host). */
+/** Node's codes for a server certificate the client does not trust. */
 const UNTRUSTED_CERTIFICATE_CODES = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -9,7 +9,6 @@ const UNTRUSTED_CERTIFICATE_CODES = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'CERT_HAS_EXPIRED',
   'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
 const HINT_MARK = ' -- ';
@@ -25,6 +24,9 @@ export function redisErrorHint(error: Error): string | undefined {
   }
   if (/^NOPERM\b/.test(error.message)) {
     return 'the Redis ACL user may not run this command or touch these keys: see deploy/redis-acl.conf';
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return 'Redis TLS certificate is for another host: use a host name or IP address in REDIS_URL that the certificate lists';
   }
   if (code !== undefined && UNTRUSTED_CERTIFICATE_CODES.has(code)) {
     return `Redis TLS certificate not trusted (${code}): give Node the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem`;
