@@ -32,12 +32,19 @@ export interface VerifiedBackup {
   bytes: number;
 }
 
+export interface VerifyCallbacks {
+  /** Sees the header first: may throw to refuse the file before the rest is read. */
+  onHeader?: (header: BackupHeader) => void;
+  /** Sees each record as it is checked (more checks, progress). */
+  onRecord?: (record: BackupRecord) => void;
+}
+
 /**
  * Reads the whole file once and checks it: header, every record, the trailer last with the
  * right count, and the SHA-256 of everything before the trailer. Throws BackupFormatError.
- * `onRecord` sees each record as it is checked (for progress); nothing is written.
+ * Nothing is written.
  */
-export async function verifyBackupFile(path: string, onRecord?: (record: BackupRecord) => void): Promise<VerifiedBackup> {
+export async function verifyBackupFile(path: string, { onHeader, onRecord }: VerifyCallbacks = {}): Promise<VerifiedBackup> {
   const hash = createHash('sha256');
   let header: BackupHeader | undefined;
   let trailer: BackupTrailer | undefined;
@@ -52,6 +59,7 @@ export async function verifyBackupFile(path: string, onRecord?: (record: BackupR
     const text = line.toString('utf8');
     if (header === undefined) {
       header = parseHeader(text);
+      onHeader?.(header);
     } else {
       const entry = parseBody(text, lineNumber);
       if (isTrailer(entry)) {

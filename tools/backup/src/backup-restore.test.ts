@@ -5,6 +5,7 @@ import { RedisServer } from '@msgpipe/redis-server';
 import { createRedis, type RedisClient } from '@msgpipe/shared';
 import { startCluster, uniquePrefix, type TestCluster } from '@msgpipe/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BackupWriter } from './backup-writer.js';
 import { BackupFormatError } from './format.js';
 import { flushAll, keyCount, keysWithTtl, masters, ProductData } from './product-data.fixture.js';
 import { runBackup } from './run-backup.js';
@@ -198,9 +199,27 @@ describe.each(Object.keys(topologies) as Array<keyof typeof topologies>)('backup
       expect(await keyCount(redis)).toBe(0);
     });
 
+    it('a well-formed file that holds a key outside its prefix', async () => {
+      const path = join(dir, 'foreign-key.jsonl');
+      const writer = await BackupWriter.create(path, { prefix, createdAt: new Date().toISOString(), redisVersion: '7', cluster: false });
+      await writer.write({ key: Buffer.from(`${prefix}:fine`), expireAt: null, dump: await dumpOf('fine') });
+      await writer.write({ key: Buffer.from('other:key'), expireAt: null, dump: await dumpOf('not ours') });
+      await writer.finish();
+      await expect(restore({ file: path })).rejects.toThrow(/holds key "other:key", outside its REDIS_PREFIX .*nothing was written/);
+      expect(await keyCount(redis)).toBe(0);
+    });
+
+    /** A real DUMP payload of a string, made on a throwaway key. */
+    async function dumpOf(value: string): Promise<Buffer> {
+      await redis.set(`${prefix}:scratch`, value);
+      const dump = await redis.dumpBuffer(`${prefix}:scratch`);
+      await redis.del(`${prefix}:scratch`);
+      return dump!;
+    }
+
     it("a backup of another REDIS_PREFIX", async () => {
       await expect(runRestore({ redis, prefix: `${prefix}-elsewhere`, file, replace: true })).rejects.toThrow(
-        new RegExp(`holds key .*outside REDIS_PREFIX ${prefix}-elsewhere; nothing was written`),
+        new RegExp(`^the backup is of REDIS_PREFIX ${prefix}, not ${prefix}-elsewhere: run with REDIS_PREFIX=${prefix}; nothing was written$`),
       );
       expect(await keyCount(redis)).toBe(0);
     });

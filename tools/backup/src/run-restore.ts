@@ -67,17 +67,18 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreSummar
   const keyPrefix = Buffer.from(`${prefix}:`);
 
   let checked = 0;
-  const verified = await verifyBackupFile(file, (record) => {
-    if (!record.key.subarray(0, keyPrefix.length).equals(keyPrefix)) {
-      throw new RestoreRefusedError(`the backup holds key ${shown(record.key)}, outside REDIS_PREFIX ${prefix}; nothing was written`);
-    }
-    onProgress?.({ phase: 'verifying', done: ++checked, total: 0 });
+  const verified = await verifyBackupFile(file, {
+    onHeader: (header) => {
+      if (header.prefix === prefix) return;
+      throw new RestoreRefusedError(`the backup is of REDIS_PREFIX ${header.prefix}, not ${prefix}: run with REDIS_PREFIX=${header.prefix}; nothing was written`);
+    },
+    onRecord: (record) => {
+      if (!record.key.subarray(0, keyPrefix.length).equals(keyPrefix)) {
+        throw new RestoreRefusedError(`the backup holds key ${shown(record.key)}, outside its REDIS_PREFIX ${prefix}; nothing was written`);
+      }
+      onProgress?.({ phase: 'verifying', done: ++checked, total: 0 });
+    },
   });
-  if (verified.header.prefix !== prefix) {
-    throw new RestoreRefusedError(
-      `the backup is of REDIS_PREFIX ${verified.header.prefix}, not ${prefix}: run with REDIS_PREFIX=${verified.header.prefix}; nothing was written`,
-    );
-  }
   const total = verified.keys;
 
   if (!replace) {
