@@ -25,6 +25,8 @@ function mediaType(header: string | undefined): { type: string; charset: string 
 const tooLarge = (messageMaxBytes: number) =>
   new ApiError(413, 'message_too_large', `The message is longer than ${messageMaxBytes} bytes.`);
 
+const incomplete = () => new ApiError(400, 'invalid_body', 'The body ended before it was complete.');
+
 /**
  * The body, read chunk by chunk and given up as soon as it passes the limit: a declared
  * Content-Length over it is refused before a byte is read, a chunked body once it gets there.
@@ -33,15 +35,25 @@ const tooLarge = (messageMaxBytes: number) =>
  */
 async function readBody(req: HonoRequest, messageMaxBytes: number): Promise<Uint8Array> {
   const limit = bodyLimitFor(messageMaxBytes);
-  if (Number(req.header('content-length') ?? 0) > limit) throw tooLarge(messageMaxBytes);
+  const declared = req.header('content-length');
+  if (Number(declared ?? 0) > limit) throw tooLarge(messageMaxBytes);
+  if (declared !== undefined && req.header('transfer-encoding') === undefined) {
+    // Node's parser never delivers more than the declared length, so the limit holds, and
+    // arrayBuffer() reads the socket directly: req.raw.body would first build a web Request
+    // and ReadableStream, about a sixth of the API's CPU per message (npm run bench).
+    const bytes = await req.arrayBuffer().catch((): never => {
+      throw incomplete();
+    });
+    return new Uint8Array(bytes);
+  }
   const body = req.raw.body;
   if (!body) return new Uint8Array(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const chunk = await reader.read().catch(() => {
-      throw new ApiError(400, 'invalid_body', 'The body ended before it was complete.');
+    const chunk = await reader.read().catch((): never => {
+      throw incomplete();
     });
     if (chunk.done) return Buffer.concat(chunks);
     size += chunk.value.byteLength;
