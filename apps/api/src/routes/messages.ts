@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import type { AppEnv, Services } from '../context.js';
 import { ApiError } from '../errors.js';
 import { IdempotencyKeys, type AcceptedMessage, type Claim } from '../idempotency.js';
 import { readMessage } from '../message-body.js';
+import { newMessageId } from '../message-id.js';
 import { fromHistory, fromJob, type MessageView } from '../message-view.js';
 import type { MessageWaiters, Outcome } from '../message-waiters.js';
 
-/** 128 random bits, URL-safe: opaque and unguessable (SPEC asks for at least 96). */
-const newMessageId = () => randomBytes(16).toString('base64url');
 const MESSAGE_ID = /^[A-Za-z0-9_-]{22}$/;
 const MAX_WAIT_MS = 30_000;
 

@@ -1,0 +1,20 @@
+import { randomFillSync } from 'node:crypto';
+
+const ID_BYTES = 16;
+/** Ids drawn per call to the CSPRNG: one syscall-backed fill per 256 messages, not one per message. */
+const POOL_BYTES = ID_BYTES * 256;
+
+let pool = Buffer.alloc(0);
+let offset = 0;
+
+/** 128 random bits, URL-safe: opaque and unguessable (SPEC asks for at least 96). */
+export function newMessageId(): string {
+  if (offset === pool.length) {
+    // A fresh buffer each time, never refilled in place: an id handed out is never reused.
+    pool = randomFillSync(Buffer.allocUnsafe(POOL_BYTES));
+    offset = 0;
+  }
+  const id = pool.toString('base64url', offset, offset + ID_BYTES);
+  offset += ID_BYTES;
+  return id;
+}
