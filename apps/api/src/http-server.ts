@@ -1,6 +1,6 @@
-import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { getRequestListener, RequestError, type ServerType } from '@hono/node-server';
 
 /**
  * How long a client may take before the server gives up on it. Node only looks at the
@@ -25,7 +25,7 @@ export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
 };
 
 export interface HttpServerOptions {
-  fetch: Parameters<typeof serve>[0]['fetch'];
+  fetch: Parameters<typeof getRequestListener>[0];
   port: number;
   hostname: string;
   timeouts?: Partial<HttpTimeouts>;
@@ -51,7 +51,9 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     return;
   }
   const [status, code, message] = clientErrorStatus(error);
-  const body = JSON.stringify({ error: { code, message } });
+  // A response to HEAD has no body: a client would read ours as the start of another response.
+  const isHead = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+  const body = isHead ? '' : JSON.stringify({ error: { code, message } });
   const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status];
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
@@ -61,23 +63,31 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   socket.setTimeout(1_000, () => socket.destroy());
 }
 
-/** The API's HTTP server (@hono/node-server) with its slow-client defences; main.ts and the tests share it. */
+/**
+ * What @hono/node-server answers itself, before the app sees a request it cannot turn into a
+ * URL (a backslash in the path, a bad Host header): in the error shape rather than its bare 400.
+ */
+function adapterError(error: unknown): Response {
+  const [status, code, message] =
+    error instanceof RequestError
+      ? [400, 'bad_request', `The request is malformed: ${error.message}.`]
+      : [500, 'internal', 'Something went wrong on our side.'];
+  return new Response(JSON.stringify({ error: { code, message } }), { status, headers: { 'content-type': 'application/json' } });
+}
+
+/** The API's HTTP server (@hono/node-server's request listener) with its slow-client defences; main.ts and the tests share it. */
 export function startHttpServer({ fetch, port, hostname, timeouts = {}, onListening }: HttpServerOptions): ServerType {
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, checkIntervalMs } = { ...DEFAULT_HTTP_TIMEOUTS, ...timeouts };
-  const server = serve(
+  const server = createServer(
     {
-      fetch,
-      port,
-      hostname,
-      serverOptions: {
-        headersTimeout: headersTimeoutMs,
-        requestTimeout: requestTimeoutMs,
-        keepAliveTimeout: keepAliveTimeoutMs,
-        connectionsCheckingInterval: checkIntervalMs,
-      },
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      keepAliveTimeout: keepAliveTimeoutMs,
+      connectionsCheckingInterval: checkIntervalMs,
     },
-    (info) => onListening?.(info.port),
+    getRequestListener(fetch, { hostname, errorHandler: adapterError }),
   );
   server.on('clientError', answerClientError);
+  server.listen(port, hostname, () => onListening?.((server.address() as AddressInfo).port));
   return server;
 }

@@ -1,7 +1,6 @@
 import { request } from '@msgpipe/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from './api.fixture.js';
-import { DEFAULT_HTTP_TIMEOUTS, startHttpServer } from './http-server.js';
 import { RawClient } from './raw-client.fixture.js';
 
 /** The production server module with its deadlines shortened, so a test can outwait them. */
@@ -14,24 +13,23 @@ function expectError(response: { status: number; body: string }, status: number,
   expect(JSON.parse(response.body)).toEqual({ error: { code, message: expect.any(String) } });
 }
 
-describe('slow clients', () => {
+// Concurrent: each test mostly waits out a deadline.
+describe.concurrent('slow clients', () => {
   let api: RunningApi;
-  const clients: RawClient[] = [];
-  const open = async () => {
+  const open = async (onTestFinished: (cleanup: () => void) => void) => {
     const client = await RawClient.open(api.baseUrl);
-    clients.push(client);
+    onTestFinished(() => client.close());
     return client;
   };
   beforeAll(async () => {
     api = await startApi({}, undefined, TIMEOUTS);
   });
-  afterEach(() => clients.splice(0).forEach((client) => client.close()));
   afterAll(async () => {
     await api.close();
   });
 
-  it('cuts off a client that sends its headers a byte at a time, with 408, although it never goes quiet', async () => {
-    const client = await open();
+  it('cuts off a client that sends its headers a byte at a time, with 408, although it never goes quiet', async ({ expect, onTestFinished }) => {
+    const client = await open(onTestFinished);
     const headers = `POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Padding: ${'z'.repeat(200)}\r\n\r\n`;
     const trickle = client.trickle(headers, 100);
     await client.waitClosed(CUT_OFF_WITHIN_MS);
@@ -40,8 +38,8 @@ describe('slow clients', () => {
     expectError(client.responses()[0]!, 408, 'request_timeout');
   });
 
-  it('cuts off a client whose body trickles in, with 408', async () => {
-    const client = await open();
+  it('cuts off a client whose body trickles in, with 408', async ({ expect, onTestFinished }) => {
+    const client = await open(onTestFinished);
     const body = JSON.stringify({ message: 'x'.repeat(200) });
     client.write(`POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
     const trickle = client.trickle(body, 100);
@@ -52,14 +50,14 @@ describe('slow clients', () => {
     expect((await api.queues.counts()).total.waiting).toBe(0); // nothing of the cut-off request was enqueued
   });
 
-  it('closes a connection that never sends a byte', async () => {
-    const client = await open();
+  it('closes a connection that never sends a byte', async ({ expect, onTestFinished }) => {
+    const client = await open(onTestFinished);
     await client.waitClosed(CUT_OFF_WITHIN_MS);
     expect(client.sent).toBe(0);
   });
 
-  it('serves a keep-alive connection, then closes it once idle past the keep-alive timeout', async () => {
-    const client = await open();
+  it('serves a keep-alive connection, then closes it once idle past the keep-alive timeout', async ({ expect, onTestFinished }) => {
+    const client = await open(onTestFinished);
     client.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
     expect((await client.nextResponse(1)).status).toBe(200);
     client.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -69,30 +67,13 @@ describe('slow clients', () => {
     await client.waitClosed(CUT_OFF_WITHIN_MS);
   });
 
-  it('still serves everyone else, and stays healthy, after cutting slow clients off', async () => {
-    const slow = await Promise.all(Array.from({ length: 20 }, () => open()));
+  it('still serves everyone else, and stays healthy, after cutting slow clients off', async ({ expect, onTestFinished }) => {
+    const slow = await Promise.all(Array.from({ length: 20 }, () => open(onTestFinished)));
     const trickles = slow.map((client) => client.trickle('GET /healthz HTTP/1.1\r\nHost: x\r\n', 100));
     const meanwhile = await request(api.baseUrl, '/healthz');
     expect(meanwhile.status).toBe(200);
     for (const client of slow) await client.waitClosed(CUT_OFF_WITHIN_MS);
     trickles.forEach((trickle) => trickle.stop());
     expect((await request(api.baseUrl, '/healthz')).status).toBe(200);
-  });
-});
-
-describe('the production HTTP server settings', () => {
-  it('checks its deadlines every second, with header and request timeouts well under Node’s defaults', async () => {
-    const server = startHttpServer({ fetch: () => new Response('ok'), port: 0, hostname: '127.0.0.1' });
-    try {
-      expect(server).toMatchObject({
-        headersTimeout: DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs,
-        requestTimeout: DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs,
-        keepAliveTimeout: DEFAULT_HTTP_TIMEOUTS.keepAliveTimeoutMs,
-      });
-      expect(DEFAULT_HTTP_TIMEOUTS.checkIntervalMs).toBeLessThanOrEqual(1_000);
-      expect(DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs).toBeLessThanOrEqual(DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
   });
 });

@@ -1,0 +1,69 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startApi, type RunningApi } from './api.fixture.js';
+import { DEFAULT_HTTP_TIMEOUTS, startHttpServer } from './http-server.js';
+import { RawClient, type RawResponse } from './raw-client.fixture.js';
+
+function expectError(response: RawResponse | undefined, status: number, code: string): void {
+  expect(response?.status).toBe(status);
+  expect(response?.headers['content-type']).toBe('application/json');
+  expect(JSON.parse(response?.body ?? '')).toEqual({ error: { code, message: expect.any(String) } });
+}
+
+describe('requests the app never sees are answered in the error shape', () => {
+  let api: RunningApi;
+  const clients: RawClient[] = [];
+  const exchange = async (bytes: string) => {
+    const client = await RawClient.open(api.baseUrl);
+    clients.push(client);
+    client.write(bytes);
+    await client.waitClosed();
+    return client.responses();
+  };
+  beforeAll(async () => {
+    api = await startApi();
+  });
+  afterEach(() => clients.splice(0).forEach((client) => client.close()));
+  afterAll(() => api.close());
+
+  it('a backslash in the path (refused by the Hono adapter): 400 bad_request', async () => {
+    const [response] = await exchange('GET /v1/ips/\\/history HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expectError(response, 400, 'bad_request');
+  });
+
+  it('a request line that is not HTTP: 400 bad_request', async () => {
+    const [response] = await exchange('GET / HTTP/9.9 junk\r\n\r\n');
+    expectError(response, 400, 'bad_request');
+  });
+
+  it('headers over the size limit: 431 headers_too_large', async () => {
+    const [response] = await exchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expectError(response, 431, 'headers_too_large');
+  });
+
+  it('a malformed HEAD request gets a response without a body, as HEAD requires', async () => {
+    const client = await RawClient.open(api.baseUrl);
+    clients.push(client);
+    client.write('HEAD /\u00e7 HTTP/1.1\r\nHost: x\r\n\r\n');
+    await client.waitClosed();
+    const [response] = client.responses();
+    expect(response?.status).toBe(400);
+    expect(response?.headers['content-length']).toBe('0');
+  });
+});
+
+describe('the production HTTP server settings', () => {
+  it('checks its deadlines every second, with header and request timeouts well under Node’s defaults', async () => {
+    const server = startHttpServer({ fetch: () => new Response('ok'), port: 0, hostname: '127.0.0.1' });
+    try {
+      expect(server).toMatchObject({
+        headersTimeout: DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs,
+        requestTimeout: DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs,
+        keepAliveTimeout: DEFAULT_HTTP_TIMEOUTS.keepAliveTimeoutMs,
+      });
+      expect(DEFAULT_HTTP_TIMEOUTS.checkIntervalMs).toBeLessThanOrEqual(1_000);
+      expect(DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs).toBeLessThanOrEqual(DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
