@@ -44,8 +44,8 @@ export interface LoadResult {
   acceptedCount: number;
   /** Count of HTTP answers by status code. */
   statuses: Record<number, number>;
-  /** 503s: how many, the slowest, and how many broke the contract (no Retry-After or not `unavailable`). */
-  unavailable: { count: number; maxLatencyMs: number; malformed: number };
+  /** 503s: how many, the slowest, how many broke the contract (no Retry-After or not `unavailable`), and when each came. */
+  unavailable: { count: number; maxLatencyMs: number; malformed: number; answeredAt: number[] };
   /** Every answer other than 200/202/503 (first 20 kept in `unexpected`, all counted). */
   unexpectedCount: number;
   unexpected: Unexpected[];
@@ -78,7 +78,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
   const accepted = new Map<string, string[]>(ips.map((ip) => [ip, []]));
   const acceptedTimes: Array<{ startedAt: number; answeredAt: number }> = [];
   const statuses: Record<number, number> = {};
-  const unavailable = { count: 0, maxLatencyMs: 0, malformed: 0 };
+  const unavailable = { count: 0, maxLatencyMs: 0, malformed: 0, answeredAt: [] as number[] };
   const unexpected: Unexpected[] = [];
   const transportErrors: TransportError[] = [];
   const progress: LoadProgress = { sent: 0, answered: 0, accepted: 0, unavailable: 0, transportErrors: 0 };
@@ -99,6 +99,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
       progress.unavailable++;
       unavailable.count++;
       unavailable.maxLatencyMs = Math.max(unavailable.maxLatencyMs, answeredAt - requestStart);
+      unavailable.answeredAt.push(answeredAt);
       if (response.headers['retry-after'] === undefined || !isUnavailableBody(response.text)) unavailable.malformed++;
     } else {
       unexpectedCount++;

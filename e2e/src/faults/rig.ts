@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, RedisServer } from '@msgpipe/redis-server';
-import { uniquePrefix } from '@msgpipe/testkit';
+import { request, uniquePrefix, waitFor } from '@msgpipe/testkit';
 import { Auditor } from '../audit.js';
 import { API_MAIN, childEnv, NodeProcess, WORKER_MAIN } from '../processes.js';
 
@@ -72,6 +72,8 @@ export class FaultRig {
   async startApi(): Promise<NodeProcess> {
     this.api = this.#spawn(API_MAIN);
     await this.api.waitForOutput(/api listening/);
+    // It listens before its Redis connections are up; until then it rightly answers 503.
+    await waitFor('the API ready', async () => (await request(this.baseUrl, '/readyz')).status === 200, { timeoutMs: 10_000 });
     return this.api;
   }
 

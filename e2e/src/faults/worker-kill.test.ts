@@ -59,19 +59,16 @@ describe('kill -9 of one of two workers during 3,000 messages', () => {
     expect(load.progress.sent, 'the kill landed mid-load').toBeLessThan(TOTAL);
 
     const result = await load.done;
-    console.info(`${FILE_LABEL}: ${summarize(result)}`);
-    // The fault spares Redis and the API: everything is accepted, except that a starved 2-core
-    // box may stall Redis past the API's deadline now and then, which must be a proper 503.
-    expect({ unexpected: result.unexpected, transportErrors: result.transportErrors, malformed503s: result.unavailable.malformed }).toEqual({
+    console.info(`${FILE_LABEL}: ${summarize(result)}; the killed worker held ${heldAtKill.length} jobs`);
+    // The fault spares Redis and the API: every request is accepted.
+    expect({ statuses: result.statuses, unexpected: result.unexpected, transportErrors: result.transportErrors }).toEqual({
+      statuses: { 202: TOTAL },
       unexpected: [],
       transportErrors: [],
-      malformed503s: 0,
     });
-    expect(result.acceptedCount, JSON.stringify(result.statuses)).toBeGreaterThanOrEqual(TOTAL * 0.98);
 
     const audit = await rig.auditor.auditWhenDrained(result.accepted, 60_000);
-    expect(audit).toMatchObject({ accepted: result.acceptedCount, missing: [], duplicated: [], notCompleted: [] });
-    expect(audit.unacknowledged).toBeLessThanOrEqual(result.unavailable.count);
+    expect(audit).toMatchObject({ accepted: TOTAL, missing: [], duplicated: [], notCompleted: [], unacknowledged: 0 });
     expect(audit.queue).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
     // The jobs the killed worker held were recovered by the survivor, each written once (above).
     const acceptedIds = new Set([...result.accepted.values()].flat());
