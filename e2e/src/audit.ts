@@ -19,6 +19,12 @@ export interface AuditResult {
    * after Redis had in fact run the enqueue. Not lost, not duplicated; the client was told to retry.
    */
   unacknowledged: number;
+  /**
+   * Entries repeating the text of another entry of the same IP. The load driver sends every
+   * message with a text of its own, so each is one message enqueued twice (a client's retry
+   * of a message the API had in fact taken, under a new id).
+   */
+  repeatedTexts: number;
   queue: QueueDepths;
 }
 
@@ -72,13 +78,16 @@ export class Auditor {
   }
 
   async audit(accepted: Map<string, readonly string[]>): Promise<AuditResult> {
-    const result: AuditResult = { accepted: 0, missing: [], duplicated: [], notCompleted: [], unacknowledged: 0, queue: await this.queueDepths() };
+    const result: AuditResult = { accepted: 0, missing: [], duplicated: [], notCompleted: [], unacknowledged: 0, repeatedTexts: 0, queue: await this.queueDepths() };
     for (const [ip, ids] of accepted) {
       result.accepted += ids.length;
       const entries = await this.#history.list(ip, this.historyMaxEntries);
       if (entries.length >= this.historyMaxEntries) throw new Error(`${ip}'s history is full (${entries.length}): raise HISTORY_MAX_ENTRIES or spread the load`);
       const seen = new Map<string, number>();
+      const texts = new Set<string>();
       for (const entry of entries) {
+        if (texts.has(entry.message)) result.repeatedTexts++;
+        texts.add(entry.message);
         seen.set(entry.id, (seen.get(entry.id) ?? 0) + 1);
         if (entry.status !== 'completed') result.notCompleted.push({ id: entry.id, status: entry.status });
       }

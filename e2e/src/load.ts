@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { request, type TestResponse } from '@msgpipe/testkit';
 
 /**
@@ -19,6 +20,15 @@ export interface LoadOptions {
   waitMs?: number;
   /** A request with no answer after this is a hang. Default 10 s. */
   requestTimeoutMs?: number;
+  /** Names this load in message texts and keys, so several loads in one test never repeat a text. Default: random. */
+  label?: string;
+  /** Send `Idempotency-Key: <label>-<n>` with message n, as a careful client does. */
+  idempotencyKeys?: boolean;
+  /**
+   * Behave like a client that retries: after a 503, a 409 or no answer, send the same message
+   * again (same key, if any) after `delayMs`, for at most `forMs` after its first attempt.
+   */
+  retry?: { delayMs: number; forMs: number };
 }
 
 /** One answer that was neither an acceptance nor a proper 503, kept for the failure message. */
@@ -85,9 +95,11 @@ export function startLoad(options: LoadOptions): RunningLoad {
   let unexpectedCount = 0;
   let stopped = false;
   const startedAt = Date.now();
+  const label = options.label ?? randomBytes(3).toString('hex');
   const path = waitMs === undefined ? '/v1/messages' : `/v1/messages?wait=${waitMs}`;
 
-  const record = (ip: string, requestStart: number, response: TestResponse) => {
+  /** True when the message is settled (accepted, or refused for a reason retrying cannot fix). */
+  const record = (ip: string, requestStart: number, response: TestResponse): boolean => {
     const answeredAt = Date.now();
     statuses[response.status] = (statuses[response.status] ?? 0) + 1;
     progress.answered++;
@@ -95,34 +107,46 @@ export function startLoad(options: LoadOptions): RunningLoad {
       accepted.get(ip)!.push(response.json<{ id: string }>().id);
       acceptedTimes.push({ startedAt: requestStart, answeredAt });
       progress.accepted++;
+      return true;
     } else if (response.status === 503) {
       progress.unavailable++;
       unavailable.count++;
       unavailable.maxLatencyMs = Math.max(unavailable.maxLatencyMs, answeredAt - requestStart);
       unavailable.answeredAt.push(answeredAt);
       if (response.headers['retry-after'] === undefined || !isUnavailableBody(response.text)) unavailable.malformed++;
-    } else {
-      unexpectedCount++;
-      if (unexpected.length < KEPT_UNEXPECTED) unexpected.push({ ip, status: response.status, body: response.text.slice(0, 300) });
+      return false;
+    } else if (response.status === 409 && options.idempotencyKeys) {
+      return false; // request_in_progress: the first attempt with this key is still being accepted
+    }
+    unexpectedCount++;
+    if (unexpected.length < KEPT_UNEXPECTED) unexpected.push({ ip, status: response.status, body: response.text.slice(0, 300) });
+    return true;
+  };
+
+  const attemptOne = async (sequence: number, ip: string): Promise<boolean> => {
+    const requestStart = Date.now();
+    try {
+      const response = await request(baseUrl, path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(options.idempotencyKeys && { 'idempotency-key': `${label}-${sequence}` }) },
+        body: JSON.stringify({ message: `hello, load ${label} message ${sequence}` }),
+        localAddress: ip,
+        timeoutMs: requestTimeoutMs,
+      });
+      return record(ip, requestStart, response);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      transportErrors.push({ ip, code, startedAt: requestStart });
+      progress.transportErrors++;
+      return false;
     }
   };
 
   const sendOne = async (sequence: number) => {
     const ip = ips[sequence % ips.length]!;
-    const requestStart = Date.now();
-    try {
-      const response = await request(baseUrl, path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ message: `hello number ${sequence}` }),
-        localAddress: ip,
-        timeoutMs: requestTimeoutMs,
-      });
-      record(ip, requestStart, response);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      transportErrors.push({ ip, code, startedAt: requestStart });
-      progress.transportErrors++;
+    const giveUpAt = Date.now() + (options.retry?.forMs ?? 0);
+    while (!(await attemptOne(sequence, ip)) && options.retry && Date.now() < giveUpAt) {
+      await new Promise((resolve) => setTimeout(resolve, options.retry!.delayMs));
     }
   };
 

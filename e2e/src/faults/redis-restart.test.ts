@@ -47,6 +47,16 @@ describe('Redis down for 9 s while the workers are idle, then back on the same p
     const downAt = Date.now();
     await rig.redis.stop();
     const duringOutage = await startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: 20, concurrency: 2 }).done;
+    // Careful clients (an Idempotency-Key, retrying on 503) sending through the outage: every
+    // one of their messages gets in once Redis is back, once.
+    const retrying = startLoad({
+      baseUrl: rig.baseUrl,
+      ips: IPS,
+      total: 100,
+      concurrency: 10,
+      idempotencyKeys: true,
+      retry: { delayMs: 250, forMs: OUTAGE_MS + 20_000 },
+    });
     await waitFor(
       'the outage to last its length, noticed by every worker',
       () => Date.now() - downAt >= OUTAGE_MS && rig.workers.every((worker) => /redis connection error|worker error/.test(worker.output)),
@@ -56,16 +66,19 @@ describe('Redis down for 9 s while the workers are idle, then back on the same p
     const completedAtRestart = await Promise.all(rig.workers.map(completedBy));
 
     const after = await startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: PER_PHASE, concurrency: 10, perSecond: 150 }).done;
-    console.info(`redis restart: during the outage ${summarize(duringOutage)}; after it ${summarize(after)}`);
+    const retried = await retrying.done;
+    console.info(`redis restart: during the outage ${summarize(duringOutage)}; after it ${summarize(after)}; retrying clients ${summarize(retried)}`);
     expect(duringOutage.statuses).toEqual({ 503: 20 });
     expect(duringOutage.unavailable).toMatchObject({ malformed: 0 });
     expect(duringOutage.unavailable.maxLatencyMs).toBeLessThan(2000);
     expect(after.unexpected).toEqual([]);
     expect(after.transportErrors).toEqual([]);
     expect(after.acceptedCount, 'accepted after the restart').toBeGreaterThan(PER_PHASE / 2);
+    expect(retried.acceptedCount, 'retrying clients, all in').toBe(100);
+    expect(retried.unexpected).toEqual([]);
 
-    const audit = await rig.auditor.auditWhenDrained(merged(before, after), 30_000);
-    expect(audit).toMatchObject({ missing: [], duplicated: [], notCompleted: [] });
+    const audit = await rig.auditor.auditWhenDrained(merged(before, after, retried), 30_000);
+    expect(audit).toMatchObject({ missing: [], duplicated: [], notCompleted: [], repeatedTexts: 0 });
     expect(audit.queue).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
     // Both workers took part after the restart, not just one that happened to come back.
     const completedNow = await Promise.all(rig.workers.map(completedBy));
