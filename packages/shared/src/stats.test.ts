@@ -173,6 +173,24 @@ describe.each(['standalone', 'cluster'] as const)('counters and leaderboards on 
     expect(await redis.zcard(keys.counting())).toBe(0);
   });
 
+  it('gives a day leaderboard its TTL again when a message recreates it after an erasure emptied it', async () => {
+    const { keys, redis, stats, send } = fresh();
+    await send('192.0.2.18', 2);
+    await stats.forget('192.0.2.18', NOW);
+    expect(await redis.exists(keys.senders(utcDay(NOW)))).toBe(0);
+    await send('192.0.2.18', 1);
+    expect(await redis.zscore(keys.senders(utcDay(NOW)), '192.0.2.18')).toBe('1');
+    expect(await redis.ttl(keys.senders(utcDay(NOW)))).toBeGreaterThan(0);
+  });
+
+  it('prunes IPs gone quiet from the online set when another IP comes online', async () => {
+    const { keys, redis, send } = fresh({ onlineWindowSeconds: 60 });
+    await send('192.0.2.19', 1, NOW - 120_000); // sent two minutes ago: out of the window
+    await send('192.0.2.20', 3);
+    await send('192.0.2.21', 1);
+    expect((await redis.zrange(keys.online(), 0, -1)).sort()).toEqual(['192.0.2.20', '192.0.2.21']);
+  });
+
   it('publishes a newly written entry on the IP’s completions channel, and a repeat not at all', async () => {
     const { redis, keys, recorder } = fresh();
     const subscriber = redis.duplicate();
