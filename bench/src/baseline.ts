@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { MESSAGE_JOB_OPTIONS } from '@msgpipe/shared';
 import { LatencySamples, type LatencySummary } from './latency.js';
-import { ProcessWatch } from './proc-stats.js';
+import { ProcessWatch, type ProcessUsage } from './proc-stats.js';
 import { redisCpuSeconds } from './redis-probe.js';
 
 const QUEUE = 'baseline';
@@ -14,7 +14,8 @@ export interface BaselineResult {
   addedPerSecond: number;
   completedPerSecond: number;
   addLatencyMs: LatencySummary;
-  cpu: Record<string, { cpuCores: number; rssMiB?: number }>;
+  /** Per process: CPU in cores, CPU ms per completed job, peak RSS. */
+  cpu: Record<string, { cpuCores: number; cpuMsPerJob: number; rssMiB?: number }>;
 }
 
 function ask(child: ChildProcess, request: object): Promise<{ completed: number }> {
@@ -60,8 +61,13 @@ export async function runBaseline(redisUrl: string, prefix: string, inFlight: nu
     );
     const completed = (await ask(child, { count: true })).completed - completedBefore;
     const elapsed = (performance.now() - started) / 1000;
-    const cpu: BaselineResult['cpu'] = watch.stop();
-    cpu.redis = { cpuCores: Math.round((((await redisCpuSeconds(connection)) - redisCpuBefore) / elapsed) * 100) / 100 };
+    const usage: Record<string, ProcessUsage> = watch.stop();
+    const redisCpu = (await redisCpuSeconds(connection)) - redisCpuBefore;
+    usage.redis = { cpuSeconds: redisCpu, cpuCores: Math.round((redisCpu / elapsed) * 100) / 100 };
+    const cpu: BaselineResult['cpu'] = {};
+    for (const [name, { cpuSeconds, ...figures }] of Object.entries(usage)) {
+      cpu[name] = { ...figures, cpuMsPerJob: completed ? Math.round(((cpuSeconds * 1000) / completed) * 1000) / 1000 : NaN };
+    }
     return {
       seconds: Math.round(elapsed * 10) / 10,
       addedPerSecond: Math.round(added / elapsed),

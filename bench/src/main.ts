@@ -25,13 +25,13 @@ async function runPipeline(options: BenchOptions, redis: Redis, redisUrl: string
   const pipeline = await PipelineProcesses.start({ redisUrl, prefix, workers: options.workers, cpuProfileDir: options.cpuProfileDir });
   const watcher = await CompletionWatcher.start(redisUrl, prefix);
   // Enough sockets per address for the closed loop's connections, and for paced bursts.
-  const clients = new HttpClients(pipeline.baseUrl, options.clientIps, Math.max(1, Math.ceil(options.connections / options.clientIps)));
+  const clients = new HttpClients(pipeline.baseUrl, options.clientIps, Math.max(2, Math.ceil(options.connections / options.clientIps)));
   const context: PhaseContext = { redis, watcher, pids: pipeline.pids, drainTimeoutMs: options.quick ? 5_000 : 30_000 };
   const phases: PhaseResult[] = [];
   try {
     const usedBefore = await usedMemory(redis);
     log('warming up');
-    await runPhase(context, 'warm-up', null, (message) => closedLoop(clients, options.connections, options.quick ? 1 : 3, message));
+    const warmUp = await runPhase(context, 'warm-up', null, (message) => closedLoop(clients, options.connections, options.quick ? 1 : 3, message));
     if (options.closedSeconds > 0) {
       log(`closed loop, ${options.connections} connections, ${options.closedSeconds} s`);
       phases.push(
@@ -44,7 +44,12 @@ async function runPipeline(options: BenchOptions, redis: Redis, redisUrl: string
       log(`paced, ${rate}/s, ${options.rateSeconds} s`);
       phases.push(await runPhase(context, `paced ${rate}/s`, rate, (message) => pacedLoad(clients, rate, options.rateSeconds, message)));
     }
-    const redisMemory = { usedBeforeMiB: MiB(usedBefore), usedAfterMiB: MiB(await usedMemory(redis)), history: await historyFootprint(redis, prefix) };
+    const redisMemory = {
+      usedBeforeMiB: MiB(usedBefore),
+      usedAfterMiB: MiB(await usedMemory(redis)),
+      messages: warmUp.accepted + phases.reduce((sum, phase) => sum + phase.accepted, 0),
+      history: await historyFootprint(redis, prefix),
+    };
     return { phases, redisMemory };
   } finally {
     clients.close();

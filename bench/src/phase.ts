@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { benchMessage, type CompletionWatcher } from './completions.js';
 import type { HttpResult } from './http-load.js';
 import type { LatencySummary } from './latency.js';
-import { ProcessWatch } from './proc-stats.js';
+import { ProcessWatch, type ProcessUsage } from './proc-stats.js';
 import { redisCpuSeconds } from './redis-probe.js';
 
 export interface PhaseResult {
@@ -23,8 +23,12 @@ export interface PhaseResult {
   failed: number;
   httpLatencyMs: LatencySummary;
   endToEndMs: LatencySummary;
-  /** Per process: CPU in cores (1 = one core busy) and peak RSS over the load. */
-  processes: Record<string, { cpuCores: number; rssMiB?: number }>;
+  /**
+   * Per process: CPU in cores (1 = one core busy), CPU milliseconds per accepted message (the
+   * least noisy figure on a shared machine: it does not depend on who else gets the cores),
+   * and peak RSS over the load.
+   */
+  processes: Record<string, { cpuCores: number; cpuMsPerMessage: number; rssMiB?: number }>;
 }
 
 export interface PhaseContext {
@@ -51,8 +55,14 @@ export async function runPhase(
   const started = performance.now();
   const http = await load(benchMessage(tag));
   const loadSeconds = (performance.now() - started) / 1000;
-  const processes: PhaseResult['processes'] = watch.stop();
-  processes.redis = { cpuCores: Math.round((((await redisCpuSeconds(redis)) - redisCpuBefore) / loadSeconds) * 100) / 100 };
+  const usage: Record<string, ProcessUsage> = watch.stop();
+  const redisCpu = (await redisCpuSeconds(redis)) - redisCpuBefore;
+  usage.redis = { cpuSeconds: redisCpu, cpuCores: Math.round((redisCpu / loadSeconds) * 100) / 100 };
+  const processes: PhaseResult['processes'] = {};
+  for (const [name, { cpuSeconds, ...figures }] of Object.entries(usage)) {
+    const msPerMessage = http.accepted ? (cpuSeconds * 1000) / http.accepted : NaN;
+    processes[name] = { ...figures, cpuMsPerMessage: Math.round(msPerMessage * 1000) / 1000 };
+  }
   const finishedInWindow = completions.completed + completions.failed;
 
   const drainStarted = performance.now();

@@ -30,6 +30,12 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
   }
 }
 
+export interface ProcessUsage {
+  cpuSeconds: number;
+  cpuCores: number;
+  rssMiB?: number;
+}
+
 /** Watches processes over one phase: CPU used between start and stop, and peak RSS. */
 export class ProcessWatch {
   #start = new Map<string, ProcessSample>();
@@ -48,18 +54,20 @@ export class ProcessWatch {
     this.#timer = setInterval(() => this.#samplePeaks(), 500);
   }
 
-  /** Per process: CPU as a share of one core over the phase (1 = one core busy), peak RSS. */
-  stop(): Record<string, { cpuCores: number; rssMiB: number }> {
+  /** Per process: CPU seconds used over the phase, the same as a share of one core (1 = one core busy), peak RSS. */
+  stop(): Record<string, ProcessUsage> {
     clearInterval(this.#timer);
     this.#samplePeaks();
     const seconds = (performance.now() - this.#startedAt) / 1000;
-    const result: Record<string, { cpuCores: number; rssMiB: number }> = {};
+    const result: Record<string, ProcessUsage> = {};
     for (const [name, pid] of this.pids) {
       const first = this.#start.get(name);
       const last = sampleProcess(pid);
       if (!first || !last) continue;
+      const cpuSeconds = last.cpuSeconds - first.cpuSeconds;
       result[name] = {
-        cpuCores: Math.round(((last.cpuSeconds - first.cpuSeconds) / seconds) * 100) / 100,
+        cpuSeconds,
+        cpuCores: Math.round((cpuSeconds / seconds) * 100) / 100,
         rssMiB: Math.round((this.#peakRss.get(name) ?? last.rssBytes) / 1024 / 1024),
       };
     }

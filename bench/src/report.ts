@@ -14,7 +14,7 @@ export interface BenchResult {
   baseline: BaselineResult | null;
   /** The headline: the best sustained completed/s of the pipeline ÷ the baseline's completed/s. */
   pipelineOverBaseline: number | null;
-  redisMemory: { usedBeforeMiB: number; usedAfterMiB: number; history: HistoryFootprint };
+  redisMemory: { usedBeforeMiB: number; usedAfterMiB: number; messages: number; history: HistoryFootprint };
 }
 
 const ms = (value: number | null) => (value === null ? '–' : value < 10 ? value.toFixed(1) : value.toFixed(0));
@@ -22,7 +22,7 @@ const latency = (summary: LatencySummary, p999 = true) =>
   [summary.p50, summary.p99, ...(p999 ? [summary.p999] : [])].map(ms).join(' / ');
 const cores = (phase: PhaseResult) =>
   Object.entries(phase.processes)
-    .map(([name, { cpuCores }]) => `${name.replace(' (load)', '')} ${cpuCores.toFixed(2)}`)
+    .map(([name, { cpuCores, cpuMsPerMessage }]) => `${name.replace(' (load)', '')} ${cpuCores.toFixed(2)} (${cpuMsPerMessage.toFixed(3)})`)
     .join(', ');
 
 function table(rows: string[][]): string {
@@ -50,24 +50,27 @@ export function formatReport(result: BenchResult): string {
     '',
     table(rows),
     '',
-    'CPU in cores while loaded (1.00 = one core busy):',
+    'CPU in cores while loaded (1.00 = one core busy), and (in brackets) CPU ms per accepted message:',
     ...result.phases.map((phase) => `  ${phase.name.padEnd(22)} ${cores(phase)}`),
   ];
   const rss = Object.entries(result.phases.at(-1)?.processes ?? {})
     .filter(([, figures]) => figures.rssMiB !== undefined)
     .map(([name, figures]) => `${name} ${figures.rssMiB} MiB`);
   lines.push(`Peak RSS (last phase): ${rss.join(', ')}`);
-  const { usedBeforeMiB, usedAfterMiB, history } = result.redisMemory;
+  const { usedBeforeMiB, usedAfterMiB, messages, history } = result.redisMemory;
+  const kib = (bytes: number | null) => (bytes === null ? '–' : `${(bytes / 1024).toFixed(0)} KiB`);
   lines.push(
-    `Redis used_memory: ${usedBeforeMiB} MiB before, ${usedAfterMiB} MiB after; histories: ${history.entries} entries over ${history.ips} IPs, ` +
-      `${history.bytesPer1000Entries === null ? '–' : (history.bytesPer1000Entries / 1024).toFixed(0)} KiB per 1,000 entries`,
+    `Redis used_memory: ${usedBeforeMiB} MiB before, ${usedAfterMiB} MiB after ${messages} messages ` +
+      `(${kib(messages ? ((usedAfterMiB - usedBeforeMiB) * 1024 * 1024 * 1000) / messages : null)} per 1,000 messages, BullMQ's retained jobs and events included)`,
+    `  histories: ${history.entries} entries over ${history.ips} IPs, ${kib(history.historyBytesPer1000Entries)} per 1,000 entries; ` +
+      `written-id sets: ${history.writtenIds} ids, ${kib(history.writtenBytesPer1000Ids)} per 1,000 ids`,
   );
   if (result.baseline) {
     const { baseline } = result;
     lines.push(
       '',
       `Baseline (plain BullMQ Queue.add + no-op Worker, concurrency 50, same Redis): added ${baseline.addedPerSecond}/s, completed ${baseline.completedPerSecond}/s, ` +
-        `add p50/p99 ${latency(baseline.addLatencyMs, false)} ms; CPU ${Object.entries(baseline.cpu).map(([name, { cpuCores }]) => `${name} ${cpuCores.toFixed(2)}`).join(', ')}`,
+        `add p50/p99 ${latency(baseline.addLatencyMs, false)} ms;\n  CPU (ms per job): ${Object.entries(baseline.cpu).map(([name, { cpuCores, cpuMsPerJob }]) => `${name} ${cpuCores.toFixed(2)} (${cpuMsPerJob.toFixed(3)})`).join(', ')}`,
     );
   }
   if (result.pipelineOverBaseline !== null) {
