@@ -19,7 +19,8 @@ export class SlowUpstream {
   readonly #server: Server;
   #url = '';
 
-  private constructor(delayMs: number) {
+  /** How long the calls arriving from now on take (calls in flight keep theirs). */
+  private constructor(public delayMs: number) {
     this.#server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -30,7 +31,7 @@ export class SlowUpstream {
         setTimeout(() => {
           call.answeredAt = Date.now();
           response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ response: `slowly answered ${id}` }));
-        }, delayMs);
+        }, this.delayMs);
       });
     });
   }

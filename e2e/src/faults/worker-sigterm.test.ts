@@ -73,3 +73,55 @@ describe('SIGTERM of a worker under load', () => {
     expect(new Set(upstream.calls.map((call) => call.id)).size).toBe(upstream.calls.length);
   }, 90_000);
 });
+
+describe('SIGTERM of a worker whose jobs outlast SHUTDOWN_TIMEOUT_MS', () => {
+  const SHORT_TIMEOUT_MS = 500;
+  let rig: FaultRig;
+  let upstream: SlowUpstream;
+
+  beforeAll(async () => {
+    upstream = await SlowUpstream.start(3000);
+    rig = await FaultRig.start({
+      label: 'worker-sigterm-timeout',
+      workers: 1,
+      env: {
+        RESPONDER: 'webhook',
+        RESPONDER_URL: upstream.url,
+        RESPONDER_SECRET: 'faults-webhook-secret-0123456789',
+        RESPONSE_CACHE_TTL_SECONDS: '0',
+        SHUTDOWN_TIMEOUT_MS: String(SHORT_TIMEOUT_MS),
+      },
+    });
+  });
+  afterAll(async () => {
+    await rig?.stop();
+    await upstream?.close();
+  });
+
+  it('exits 0 once the timeout is up, and its unfinished jobs run again on another worker, once each', async () => {
+    const result = await startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: 100, concurrency: 10 }).done;
+    expect(result.acceptedCount).toBe(100);
+    const [worker] = rig.workers;
+    await waitFor('the worker stuck in slow calls', () => upstream.inFlight().length >= 10, { timeoutMs: 10_000 });
+
+    const signalAt = Date.now();
+    const abandoned = upstream.inFlight();
+    worker!.child.kill('SIGTERM');
+    const ending = await worker!.exited;
+    const stoppedInMs = Date.now() - signalAt;
+    expect(ending).toEqual({ code: 0, signal: null });
+    // It waited out the timeout for its jobs, then stopped, well before its calls could finish.
+    expect(stoppedInMs).toBeGreaterThanOrEqual(SHORT_TIMEOUT_MS);
+    expect(stoppedInMs).toBeLessThan(abandoned[0]!.at + 3000 - signalAt);
+    expect(worker!.output).toMatch(/leaving them to stalled-job recovery/);
+
+    upstream.delayMs = 10;
+    await rig.startWorker();
+    const audit = await rig.auditor.auditWhenDrained(result.accepted, 30_000);
+    console.info(`worker SIGTERM past its timeout: exit after ${stoppedInMs} ms, ${abandoned.length} calls abandoned and run again`);
+    expect(audit).toMatchObject({ accepted: 100, missing: [], duplicated: [], notCompleted: [], unacknowledged: 0 });
+    expect(audit.queue).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
+    // What the stopped worker left unfinished was called again (stalled-job recovery), and written once.
+    for (const { id } of abandoned) expect(upstream.calls.filter((call) => call.id === id).length, id).toBe(2);
+  }, 60_000);
+});
