@@ -49,7 +49,7 @@ describe('kill -9 of one of two workers during 3,000 messages', () => {
   }
 
   it('loses nothing and duplicates nothing; the killed worker’s jobs run again, once', async () => {
-    const load = startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: TOTAL, concurrency: 16, perSecond: 600 });
+    const load = startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: TOTAL, concurrency: 16, perSecond: 400 });
     await waitFor('a tenth of the load accepted', () => load.progress.accepted >= TOTAL / 10, { timeoutMs: 30_000 });
 
     const [victim] = rig.workers;
