@@ -1,6 +1,6 @@
-import { Agent, request } from 'node:http';
 import { clientAddress } from './args.js';
 import { LatencySamples } from './latency.js';
+import { AddressPool } from './raw-http.js';
 import { RateSchedule } from './schedule.js';
 
 /** What the load generator saw over one run. */
@@ -14,49 +14,30 @@ export interface HttpResult {
   seconds: number;
 }
 
-/** Many clients: one keep-alive agent per source address, so the API sees many IPs. */
+/** Many clients: a few keep-alive connections per source address, so the API sees many IPs. */
 export class HttpClients {
-  readonly #agents: Agent[];
-  readonly #url: URL;
+  readonly #pools: AddressPool[];
+  readonly #head: string;
 
   constructor(baseUrl: string, ips: number, socketsPerIp: number) {
-    this.#url = new URL('/v1/messages', baseUrl);
-    this.#agents = Array.from(
-      { length: ips },
-      (_, index) => new Agent({ keepAlive: true, maxSockets: socketsPerIp, localAddress: clientAddress(index) }),
-    );
+    const url = new URL(baseUrl);
+    this.#head = `POST /v1/messages HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: `;
+    this.#pools = Array.from({ length: ips }, (_, index) => new AddressPool(Number(url.port), url.hostname, clientAddress(index), socketsPerIp));
   }
 
   get ips(): number {
-    return this.#agents.length;
+    return this.#pools.length;
   }
 
   /** POSTs one message from client `client`; resolves with the status (0: no response). */
   post(client: number, message: string): Promise<number> {
     const body = JSON.stringify({ message });
-    return new Promise((resolve) => {
-      const req = request(
-        this.#url,
-        {
-          method: 'POST',
-          agent: this.#agents[client % this.#agents.length],
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-          timeout: 30_000,
-        },
-        (res) => {
-          res.resume();
-          res.once('end', () => resolve(res.statusCode ?? 0));
-          res.once('error', () => resolve(0));
-        },
-      );
-      req.once('timeout', () => req.destroy());
-      req.once('error', () => resolve(0));
-      req.end(body);
-    });
+    const request = Buffer.from(`${this.#head}${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    return this.#pools[client % this.#pools.length]!.request(request);
   }
 
   close(): void {
-    for (const agent of this.#agents) agent.destroy();
+    for (const pool of this.#pools) pool.close();
   }
 }
 
