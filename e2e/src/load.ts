@@ -47,7 +47,7 @@ export interface TransportError {
 }
 
 export interface LoadResult {
-  /** Requests started. */
+  /** Messages started (a retried message counts once; its every answer counts in `statuses`). */
   sent: number;
   /** Ids answered 202 (or 200 under ?wait) per IP, in the order they were accepted. */
   accepted: Map<string, string[]>;
@@ -56,7 +56,7 @@ export interface LoadResult {
   statuses: Record<number, number>;
   /** 503s: how many, the slowest, how many broke the contract (no Retry-After or not `unavailable`), and when each came. */
   unavailable: { count: number; maxLatencyMs: number; malformed: number; answeredAt: number[] };
-  /** Every answer other than 200/202/503 (first 20 kept in `unexpected`, all counted). */
+  /** Every answer other than 200/202/503 (and 409 with idempotency keys): first 20 kept in `unexpected`, all counted. */
   unexpectedCount: number;
   unexpected: Unexpected[];
   /** Requests that got no HTTP answer: refused, reset or timed out. */
