@@ -28,7 +28,7 @@ export interface PhaseResult {
    * least noisy figure on a shared machine: it does not depend on who else gets the cores),
    * and peak RSS over the load.
    */
-  processes: Record<string, { cpuCores: number; cpuMsPerMessage: number; rssMiB?: number }>;
+  processes: Record<string, Omit<ProcessUsage, 'cpuSeconds'> & { cpuMsPerMessage: number }>;
 }
 
 export interface PhaseContext {

@@ -33,8 +33,14 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
 export interface ProcessUsage {
   cpuSeconds: number;
   cpuCores: number;
+  /** Peak resident memory over the phase. */
   rssMiB?: number;
+  /** Resident memory when the phase started and when it ended: flat memory shows here. */
+  rssStartMiB?: number;
+  rssEndMiB?: number;
 }
+
+const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
 /** Watches processes over one phase: CPU used between start and stop, and peak RSS. */
 export class ProcessWatch {
@@ -68,7 +74,9 @@ export class ProcessWatch {
       result[name] = {
         cpuSeconds,
         cpuCores: Math.round((cpuSeconds / seconds) * 100) / 100,
-        rssMiB: Math.round((this.#peakRss.get(name) ?? last.rssBytes) / 1024 / 1024),
+        rssMiB: mib(this.#peakRss.get(name) ?? last.rssBytes),
+        rssStartMiB: mib(first.rssBytes),
+        rssEndMiB: mib(last.rssBytes),
       };
     }
     return result;

@@ -55,8 +55,8 @@ export function formatReport(result: BenchResult): string {
   ];
   const rss = Object.entries(result.phases.at(-1)?.processes ?? {})
     .filter(([, figures]) => figures.rssMiB !== undefined)
-    .map(([name, figures]) => `${name} ${figures.rssMiB} MiB`);
-  lines.push(`Peak RSS (last phase): ${rss.join(', ')}`);
+    .map(([name, figures]) => `${name} ${figures.rssMiB} MiB (${figures.rssStartMiB} → ${figures.rssEndMiB})`);
+  lines.push(`Peak RSS in the last phase (start → end): ${rss.join(', ')}`);
   const { usedBeforeMiB, usedAfterMiB, messages, history } = result.redisMemory;
   const kib = (bytes: number | null) => (bytes === null ? '–' : `${(bytes / 1024).toFixed(0)} KiB`);
   lines.push(
