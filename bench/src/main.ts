@@ -60,6 +60,10 @@ async function runPipeline(options: BenchOptions, redis: Redis, redisUrl: string
 
 async function main(): Promise<void> {
   let options: BenchOptions;
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   try {
     options = parseArgs(process.argv.slice(2), join(repoRoot, 'bench/results'));
   } catch (error) {
