@@ -32,6 +32,7 @@ describe('clientAddress', () => {
     expect(new Set(addresses).size).toBe(addresses.length);
     expect(addresses[0]).toBe('127.0.1.1');
     expect(addresses[254]).toBe('127.0.2.1');
-    for (const address of addresses) expect(address).toMatch(/^127\.0\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-5])\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-4])$/);
+    const valid = /^127\.0\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-5])\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-4])$/;
+    expect(addresses.filter((address) => !valid.test(address))).toEqual([]);
   });
 });
