@@ -25,6 +25,22 @@ const metricsServer =
   config.workerMetricsPort === undefined ? undefined : await serveMetrics(worker.metrics.registry, config.workerMetricsPort, config.host);
 if (metricsServer) logger.info({ url: `http://${config.host}:${metricsServer.port}/metrics` }, 'worker metrics listening');
 
+/** How long a stop waits for Redis to acknowledge QUIT. */
+const QUIT_GRACE_MS = 1000;
+
+/**
+ * QUIT on a connection that is reconnecting waits in the offline queue until Redis is back,
+ * which may be never: a stop during an outage hung forever on it. Only a live connection gets
+ * a polite goodbye, and even that is bounded.
+ */
+async function closeRedis(): Promise<void> {
+  if (connection.status === 'ready') {
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, QUIT_GRACE_MS).unref());
+    await Promise.race([connection.quit().catch(() => undefined), grace]);
+  }
+  connection.disconnect();
+}
+
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
@@ -32,7 +48,7 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'worker stopping: finishing jobs in flight');
   await worker.close();
   await metricsServer?.close();
-  await connection.quit().catch(() => connection.disconnect());
+  await closeRedis();
   logger.info('worker stopped');
   process.exit(0);
 }
