@@ -30,21 +30,24 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
     return entry && fromHistory(entry, accepted.ip);
   }
 
-  /** One round trip in the common case (no Idempotency-Key): rate limit, then enqueue. */
+  /**
+   * The rate limit comes first, so a refused request costs one round trip, Idempotency-Key or
+   * not. A repeat of an accepted key therefore spends budget too, as any request does.
+   */
   async function admit(ip: string, idempotencyKey: string | undefined): Promise<{ claim?: Claim; headers: Record<string, string> }> {
-    const claim = idempotencyKey === undefined ? undefined : await redisWork(() => idempotency.claim(ip, idempotencyKey));
-    if (claim?.kind === 'repeat' || !rateLimiter.enabled) return { ...(claim && { claim }), headers: {} };
-
-    const decision = await redisWork(() => rateLimiter.take(ip));
-    const headers = rateLimiter.headers(decision);
-    if (!decision.allowed) {
-      if (claim) await redisWork(() => idempotency.release(claim));
-      throw new ApiError(429, 'rate_limited', `At most ${rateLimiter.limitPerMinute} messages a minute; try again later.`, {
-        ...headers,
-        'Retry-After': String(decision.retryAfterSeconds),
-      });
+    let headers: Record<string, string> = {};
+    if (rateLimiter.enabled) {
+      const decision = await redisWork(() => rateLimiter.take(ip));
+      headers = rateLimiter.headers(decision);
+      if (!decision.allowed) {
+        throw new ApiError(429, 'rate_limited', `At most ${rateLimiter.limitPerMinute} messages a minute; try again later.`, {
+          ...headers,
+          'Retry-After': String(decision.retryAfterSeconds),
+        });
+      }
     }
-    return { ...(claim && { claim }), headers };
+    if (idempotencyKey === undefined) return { headers };
+    return { claim: await redisWork(() => idempotency.claim(ip, idempotencyKey)), headers };
   }
 
   return new Hono<AppEnv>()
