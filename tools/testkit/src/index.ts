@@ -8,6 +8,8 @@ export { startOneNodeCluster } from './one-node-cluster.js';
 export { startCluster, TestCluster, type ClusterNode, type ClusterOptions } from './cluster.js';
 export { waitFor, type WaitOptions } from './wait-for.js';
 export { createTestCertificates, type CertificateOptions, type TestCertificates } from './self-signed-cert.js';
+// For packages that declare only the testkit: a Redis of a test's own, to stall, fill or kill.
+export { RedisServer, type RedisServerOptions } from '@msgpipe/redis-server';
 
 /** A REDIS_PREFIX of its own, so test files sharing one Redis never see each other's keys. */
 export function uniquePrefix(label = 'test'): string {
