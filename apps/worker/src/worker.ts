@@ -1,9 +1,10 @@
-import { ExchangeRecorder, HistoryStore, KeySchema, queueName, queuePrefix, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
+import { HistoryStore, KeySchema, queueName, queuePrefix, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
 import { MetricsTime, Worker, type RateLimiterOptions } from 'bullmq';
 import { responderBackoffStrategy } from './backoff.js';
 import { MeasuredResponder } from './measured-responder.js';
 import { WorkerMetrics } from './metrics.js';
 import { createProcessor } from './process-message.js';
+import { RefusalAwareRecorder, retryRefusedRecords } from './record-refusals.js';
 import { CachingResponder } from './response-cache.js';
 import { createResponder } from './responders/index.js';
 import type { Responder } from './responders/responder.js';
@@ -52,18 +53,18 @@ export class MessageWorker {
     this.#logger = logger;
     this.#shutdownTimeoutMs = config.shutdownTimeoutMs;
     const keys = new KeySchema(config.redis.prefix);
-    const recorder = new ExchangeRecorder(connection, keys, {
+    const recorder = new RefusalAwareRecorder(connection, keys, {
       history: config.history,
       onlineWindowSeconds: config.onlineWindowSeconds,
     });
-    const processor = createProcessor({
+    const processor = retryRefusedRecords(createProcessor({
       responder: this.#wrap(responder, config, connection, keys),
       recorder,
       history: new HistoryStore(connection, keys),
       logger,
       metrics: this.metrics,
       maxAttempts: config.responderPolicy.attempts,
-    });
+    }));
     const limiter = responderLimiter(config);
     const consumed = partitions ?? Array.from({ length: config.queuePartitions }, (_, partition) => partition);
     this.workers = consumed.map((partition) => {

@@ -5,8 +5,9 @@ import { FaultRig } from './rig.js';
 
 const IPS = clientIps(55, 20);
 const TOTAL = 1000;
+const FULL_MS = 5000;
 
-describe('Redis maxmemory reached (noeviction) mid-load, then raised', () => {
+describe('Redis maxmemory reached (noeviction) for 5 s mid-load, then raised', () => {
   let rig: FaultRig;
 
   beforeAll(async () => {
@@ -28,24 +29,33 @@ describe('Redis maxmemory reached (noeviction) mid-load, then raised', () => {
     // Below what Redis already uses: every write is refused with OOM from here on.
     const used = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
     await redis.config('SET', 'maxmemory', String(Math.floor(used / 2)));
+    const fullAt = Date.now();
     worker!.child.kill('SIGCONT');
-    await waitFor('requests refused while memory is full', () => load.progress.unavailable >= 30, { timeoutMs: 20_000 });
     await worker!.waitForOutput(/OOM/, 20_000);
-    const acceptedWhileFull = load.progress.accepted;
+    // Full for 5 s: longer than the RESPONDER_ATTEMPTS (5) backed-off retries a refused history
+    // write used to get, after which the message failed for good with no history entry.
+    await waitFor('memory full for 5 s, refusing requests', () => Date.now() - fullAt >= FULL_MS && load.progress.unavailable >= 30, {
+      timeoutMs: FULL_MS + 20_000,
+      intervalMs: 100,
+    });
     await redis.config('SET', 'maxmemory', '0');
-    await waitFor('the API accepting again', () => load.progress.accepted > acceptedWhileFull, { timeoutMs: 10_000 });
+    const after = await startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: 200, concurrency: 10 }).done;
 
     const result = await load.done;
     const oomLines = worker!.output.split('\n').filter((line) => line.includes('OOM'));
-    console.info(`redis maxmemory: ${summarize(result)}; the worker met OOM ${oomLines.length}× (${oomLines[0]?.slice(0, 200)})`);
+    console.info(
+      `redis maxmemory: ${summarize(result)}; then ${summarize(after)}; the worker met OOM ${oomLines.length}× (${oomLines[0]?.slice(0, 160)})`,
+    );
+    expect(after.statuses, 'accepted again once memory is raised').toEqual({ 202: 200 });
     expect(result.unavailable.count).toBeGreaterThanOrEqual(30);
     expect(result.unavailable.malformed).toBe(0);
     expect(result.unexpected, 'no 500 or any other status').toEqual([]);
     expect(result.transportErrors).toEqual([]);
     expect(result.acceptedCount + result.unavailable.count).toBe(TOTAL);
 
-    const audit = await rig.auditor.auditWhenDrained(result.accepted, 60_000);
-    expect(audit).toMatchObject({ accepted: result.acceptedCount, missing: [], duplicated: [], notCompleted: [] });
+    const all = new Map([...result.accepted].map(([ip, ids]) => [ip, [...ids, ...(after.accepted.get(ip) ?? [])]]));
+    const audit = await rig.auditor.auditWhenDrained(all, 60_000);
+    expect(audit).toMatchObject({ accepted: result.acceptedCount + 200, missing: [], duplicated: [], notCompleted: [] });
     expect(audit.queue).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
     // Redis refuses an OOM write before running it: a refused message was never enqueued.
     expect(audit.unacknowledged).toBe(0);

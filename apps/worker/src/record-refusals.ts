@@ -1,0 +1,48 @@
+import { ExchangeRecorder, isRedisUnavailableError, type HistoryEntry, type MessageJob } from '@msgpipe/shared';
+import { DelayedError, type Job } from 'bullmq';
+
+/** Redis refused to write the exchange (OOM, LOADING, READONLY, …): nobody's fault but Redis's, and passing. */
+export class RecordRefusedError extends Error {
+  constructor(cause: Error) {
+    super(`Redis refused the history write: ${cause.message}`, { cause });
+    this.name = 'RecordRefusedError';
+  }
+}
+
+/** The exchange recorder, telling a write Redis refused apart from any other failure. */
+export class RefusalAwareRecorder extends ExchangeRecorder {
+  override async record(ip: string, entry: HistoryEntry, now?: number): Promise<boolean> {
+    try {
+      return await super.record(ip, entry, now);
+    } catch (error) {
+      throw isRedisUnavailableError(error) ? new RecordRefusedError(error as Error) : error;
+    }
+  }
+}
+
+/** How long a message waits before trying again after Redis refused its write: 1–2 s. */
+const retryDelayMs = () => 1000 + Math.floor(Math.random() * 1000);
+
+/**
+ * A refused write must not cost the message an attempt: with Redis at maxmemory its record
+ * script is refused (its first command allocates) while BullMQ's own scripts still run (theirs
+ * start by removing), so each refusal used to count as a failed attempt and after
+ * RESPONDER_ATTEMPTS the message failed for good with no history entry: accepted, then lost.
+ * Instead the job goes back to `delayed` without using an attempt (BullMQ's DelayedError), as
+ * often as it takes; the responder is asked again when it comes back.
+ *
+ * Known gap: the processor turns any error on what is already its last attempt into a final
+ * failure before it gets here (RESPONDER_ATTEMPTS=1, or after RESPONDER_ATTEMPTS - 1 responder
+ * failures); closing it takes process-message.ts leaving RecordRefusedError alone.
+ */
+export function retryRefusedRecords<R>(processor: (job: Job<MessageJob>) => Promise<R>) {
+  return async (job: Job<MessageJob>, token?: string): Promise<R> => {
+    try {
+      return await processor(job);
+    } catch (error) {
+      if (!(error instanceof RecordRefusedError) || token === undefined) throw error;
+      await job.moveToDelayed(Date.now() + retryDelayMs(), token);
+      throw new DelayedError();
+    }
+  };
+}
