@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientIps, startLoad, summarize } from '../load.js';
 import type { NodeProcess } from '../processes.js';
 import { FaultRig } from './rig.js';
+import { SlowUpstream } from './slow-upstream.js';
 
 const IPS = clientIps(51, 30);
 const FILE_LABEL = 'worker kill -9';
@@ -13,11 +14,26 @@ const workerOf = (token: string | undefined) => token?.split(':')[0];
 
 describe('kill -9 of one of two workers during 3,000 messages', () => {
   let rig: FaultRig;
+  let upstream: SlowUpstream;
 
   beforeAll(async () => {
-    rig = await FaultRig.start({ label: 'worker-kill', workers: 2 });
+    // Each answer takes 50 ms, so each worker holds about ten jobs at any moment.
+    upstream = await SlowUpstream.start(50);
+    rig = await FaultRig.start({
+      label: 'worker-kill',
+      workers: 2,
+      env: {
+        RESPONDER: 'webhook',
+        RESPONDER_URL: upstream.url,
+        RESPONDER_SECRET: 'faults-webhook-secret-0123456789',
+        RESPONSE_CACHE_TTL_SECONDS: '0',
+      },
+    });
   });
-  afterAll(() => rig?.stop());
+  afterAll(async () => {
+    await rig?.stop();
+    await upstream?.close();
+  });
 
   /**
    * Freezes `victim` until it is caught holding jobs: with the victim stopped, the other worker
