@@ -5,6 +5,7 @@ import { MeasuredResponder } from './measured-responder.js';
 import { WorkerMetrics } from './metrics.js';
 import { createProcessor } from './process-message.js';
 import { RefusalAwareRecorder, retryRefusedRecords } from './record-refusals.js';
+import { RepeatedErrorLog } from './repeated-error-log.js';
 import { CachingResponder } from './response-cache.js';
 import { createResponder } from './responders/index.js';
 import type { Responder } from './responders/responder.js';
@@ -81,7 +82,8 @@ export class MessageWorker {
         settings: { backoffStrategy: responderBackoffStrategy },
         limiter,
       });
-      worker.on('error', (error) => logger.warn({ err: error.message, queue: worker.name }, 'worker error'));
+      const errors = new RepeatedErrorLog((fields) => logger.warn({ ...fields, queue: worker.name }, 'worker error'));
+      worker.on('error', (error) => errors.report(error.message));
       return worker;
     });
   }
