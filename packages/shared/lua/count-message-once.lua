@@ -13,9 +13,5 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (tonumber(ARGV[2]) - tonu
 if redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1]) == 0 then
   return 0
 end
-countMessage(
-  { total = KEYS[2], dayTotal = KEYS[3], minuteTotal = KEYS[4], senders = KEYS[5],
-    daySenders = KEYS[6], online = KEYS[7], dayIps = KEYS[8] },
-  { ip = ARGV[4], sentAtMs = ARGV[5], dayExpireAt = ARGV[6], minuteExpireAt = ARGV[7],
-    onlineSinceMs = ARGV[8], onlineTtlSeconds = ARGV[9], leaderboardSize = ARGV[10] })
+countMessageAt(2, 4)
 return 1

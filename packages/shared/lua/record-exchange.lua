@@ -14,10 +14,6 @@
 if appendHistory(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]) == 0 then
   return 0
 end
-countMessage(
-  { total = KEYS[3], dayTotal = KEYS[4], minuteTotal = KEYS[5], senders = KEYS[6],
-    daySenders = KEYS[7], online = KEYS[8], dayIps = KEYS[9] },
-  { ip = ARGV[7], sentAtMs = ARGV[8], dayExpireAt = ARGV[9], minuteExpireAt = ARGV[10],
-    onlineSinceMs = ARGV[11], onlineTtlSeconds = ARGV[12], leaderboardSize = ARGV[13] })
+countMessageAt(3, 7)
 redis.call('PUBLISH', ARGV[14], ARGV[2])
 return 1

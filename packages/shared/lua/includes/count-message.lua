@@ -40,3 +40,14 @@ local function countMessage(k, a)
     redis.call('EXPIREAT', k.dayIps, a.dayExpireAt)
   end
 end
+
+-- countMessage with its arguments in the calling script's KEYS and ARGV: the seven keys from
+-- KEYS[keyAt] and the seven values from ARGV[argAt], in the order listed above, so each entry
+-- script states only where they start.
+local function countMessageAt(keyAt, argAt)
+  countMessage(
+    { total = KEYS[keyAt], dayTotal = KEYS[keyAt + 1], minuteTotal = KEYS[keyAt + 2], senders = KEYS[keyAt + 3],
+      daySenders = KEYS[keyAt + 4], online = KEYS[keyAt + 5], dayIps = KEYS[keyAt + 6] },
+    { ip = ARGV[argAt], sentAtMs = ARGV[argAt + 1], dayExpireAt = ARGV[argAt + 2], minuteExpireAt = ARGV[argAt + 3],
+      onlineSinceMs = ARGV[argAt + 4], onlineTtlSeconds = ARGV[argAt + 5], leaderboardSize = ARGV[argAt + 6] })
+end
