@@ -1,6 +1,7 @@
 import type { ExchangeRecorder, HistoryEntry, HistoryStore, Logger, MessageJob } from '@msgpipe/shared';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { WorkerMetrics } from './metrics.js';
+import { RecordRefusedError } from './record-refusals.js';
 import { isPermanentFailure, PermanentResponderError } from './responders/errors.js';
 import type { Responder, ResponderContext } from './responders/responder.js';
 
@@ -33,6 +34,8 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  */
 export function createProcessor({ responder, recorder, history, logger, metrics, maxAttempts }: ProcessorDeps) {
   function isLastAttempt(job: Job<MessageJob>, error: unknown): boolean {
+    // A write Redis refused is retried without using an attempt (retryRefusedRecords), however many are left.
+    if (error instanceof RecordRefusedError) return false;
     return isPermanentFailure(error) || job.attemptsMade + 1 >= Math.min(job.opts.attempts ?? 1, maxAttempts);
   }
 

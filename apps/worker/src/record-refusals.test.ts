@@ -27,12 +27,15 @@ describe('a history write Redis refuses (maxmemory reached)', () => {
     await server?.stop();
   });
 
-  it('costs the message no attempt: it waits, delayed, and is written once memory is back', async () => {
-    // Before, each refused write used one of RESPONDER_ATTEMPTS, and once they were used up the
-    // message failed for good with no history entry: accepted, then lost.
-    const config = loadConfig({ REDIS_URL: server.url, REDIS_PREFIX: uniquePrefix('refusals'), LOG_LEVEL: 'silent' });
-    connection = createRedis(config.redis, 'worker', 'refusals-test');
-    admin = createRedis(config.redis, 'worker', 'refusals-admin');
+  // Before, each refused write used one of RESPONDER_ATTEMPTS, and once they were used up the
+  // message failed for good with no history entry: accepted, then lost. With one attempt, the
+  // refusal came on the last attempt and failed it at once.
+  it.each(['5', '1'])('costs the message no attempt (RESPONDER_ATTEMPTS=%s): it waits, delayed, and is written once memory is back', async (attempts) => {
+    await worker?.close();
+    await queue?.close();
+    const config = loadConfig({ REDIS_URL: server.url, REDIS_PREFIX: uniquePrefix('refusals'), LOG_LEVEL: 'silent', RESPONDER_ATTEMPTS: attempts });
+    connection ??= createRedis(config.redis, 'worker', 'refusals-test');
+    admin ??= createRedis(config.redis, 'worker', 'refusals-admin');
     queue = new Queue<MessageJob>(queueName(0), { connection, prefix: queuePrefix(config.redis.prefix, 0), defaultJobOptions: MESSAGE_JOB_OPTIONS });
     history = new HistoryStore(connection, new KeySchema(config.redis.prefix));
 

@@ -30,10 +30,7 @@ const retryDelayMs = () => 1000 + Math.floor(Math.random() * 1000);
  * RESPONDER_ATTEMPTS the message failed for good with no history entry: accepted, then lost.
  * Instead the job goes back to `delayed` without using an attempt (BullMQ's DelayedError), as
  * often as it takes; the responder is asked again when it comes back.
- *
- * Known gap: the processor turns any error on what is already its last attempt into a final
- * failure before it gets here (RESPONDER_ATTEMPTS=1, or after RESPONDER_ATTEMPTS - 1 responder
- * failures); closing it takes process-message.ts leaving RecordRefusedError alone.
+ * The processor leaves RecordRefusedError alone on every attempt, the last one included.
  */
 export function retryRefusedRecords<R>(processor: (job: Job<MessageJob>) => Promise<R>) {
   return async (job: Job<MessageJob>, token?: string): Promise<R> => {
