@@ -25,7 +25,7 @@ export interface LoadOptions {
   /** Send `Idempotency-Key: <label>-<n>` with message n, as a careful client does. */
   idempotencyKeys?: boolean;
   /**
-   * Behave like a client that retries: after a 503, a 409 or no answer, send the same message
+   * Behave like a client that retries: after a 503 or no answer, send the same message
    * again (same key, if any) after `delayMs`, for at most `forMs` after its first attempt.
    */
   retry?: { delayMs: number; forMs: number };
@@ -56,7 +56,7 @@ export interface LoadResult {
   statuses: Record<number, number>;
   /** 503s: how many, the slowest, how many broke the contract (no Retry-After or not `unavailable`), and when each came. */
   unavailable: { count: number; maxLatencyMs: number; malformed: number; answeredAt: number[] };
-  /** Every answer other than 200/202/503 (and 409 with idempotency keys): first 20 kept in `unexpected`, all counted. */
+  /** Every answer other than 200/202/503: first 20 kept in `unexpected`, all counted. */
   unexpectedCount: number;
   unexpected: Unexpected[];
   /** Requests that got no HTTP answer: refused, reset or timed out. */
@@ -115,8 +115,6 @@ export function startLoad(options: LoadOptions): RunningLoad {
       unavailable.answeredAt.push(answeredAt);
       if (response.headers['retry-after'] === undefined || !isUnavailableBody(response.text)) unavailable.malformed++;
       return false;
-    } else if (response.status === 409 && options.idempotencyKeys) {
-      return false; // request_in_progress: the first attempt with this key is still being accepted
     }
     unexpectedCount++;
     if (unexpected.length < KEPT_UNEXPECTED) unexpected.push({ ip, status: response.status, body: response.text.slice(0, 300) });

@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { LuaScript, Retention, type KeySchema, type RedisClient } from '@msgpipe/shared';
+import { createHash } from 'node:crypto';
+import { Retention, type KeySchema, type RedisClient } from '@msgpipe/shared';
 import { ApiError } from './errors.js';
 
-const releaseIfEqual = LuaScript.load(new URL('../lua/release-if-equal.lua', import.meta.url));
-const PENDING = 'pending:';
+/** Marks a message planned under a key whose enqueue has not been confirmed (yet, or ever). */
+const UNCONFIRMED = 'pending:';
 const MAX_KEY_LENGTH = 200;
 
 /** What a first request with a key stored: enough to answer its repeats identically. */
@@ -13,14 +13,23 @@ export interface AcceptedMessage {
   sendTime: string;
 }
 
+/**
+ * - `new`: the first request with this key: enqueue `accepted`, then confirm.
+ * - `unconfirmed`: an earlier request planned `accepted` but its enqueue is not confirmed: it
+ *   is still under way, or it ended in a timeout whose add may yet land. Enqueue it again,
+ *   same id: BullMQ ignores a job id it holds, and the history write ignores an id it has
+ *   written, so whichever add lands, the message is answered once.
+ * - `repeat`: confirmed: answer with `accepted`, enqueue nothing.
+ */
 export type Claim =
-  | { kind: 'claimed'; key: string; token: string }
+  | { kind: 'new' | 'unconfirmed'; key: string; accepted: AcceptedMessage }
   | { kind: 'repeat'; accepted: AcceptedMessage };
 
 /**
  * SPEC's Idempotency-Key: the same key from the same IP within 24 h returns the first
- * message and enqueues nothing. A key is claimed (short TTL) before the enqueue and confirmed
- * after it, so a concurrent repeat never answers 202 for a message that is not in Redis.
+ * message and enqueues nothing. The message is planned (id, send time) and stored under the
+ * key before the enqueue, so a retry after a 503, or a concurrent repeat, enqueues that same
+ * message rather than a second one.
  */
 export class IdempotencyKeys {
   constructor(
@@ -34,25 +43,20 @@ export class IdempotencyKeys {
     }
   }
 
-  async claim(ip: string, clientKey: string): Promise<Claim> {
+  /** One round trip: stores `planned` unless the key already holds a message, and says which. */
+  async claim(ip: string, clientKey: string, planned: AcceptedMessage): Promise<Claim> {
     const key = this.keys.idempotency(ip, createHash('sha256').update(clientKey).digest('hex').slice(0, 32));
-    const token = `${PENDING}${randomBytes(8).toString('hex')}`;
-    const previous = await this.redis.set(key, token, 'EX', Retention.idempotencyPendingSeconds, 'NX', 'GET');
-    if (previous === null) return { kind: 'claimed', key, token };
-    if (previous.startsWith(PENDING)) {
-      throw new ApiError(409, 'request_in_progress', 'A request with this Idempotency-Key is still being processed.', {
-        'Retry-After': '1',
-      });
+    const stored = `${UNCONFIRMED}${JSON.stringify(planned)}`;
+    const previous = await this.redis.set(key, stored, 'EX', Retention.idempotencySeconds, 'NX', 'GET');
+    if (previous === null) return { kind: 'new', key, accepted: planned };
+    if (previous.startsWith(UNCONFIRMED)) {
+      return { kind: 'unconfirmed', key, accepted: JSON.parse(previous.slice(UNCONFIRMED.length)) as AcceptedMessage };
     }
     return { kind: 'repeat', accepted: JSON.parse(previous) as AcceptedMessage };
   }
 
+  /** The enqueue is acknowledged: repeats now answer without enqueueing. */
   async confirm(claim: { key: string }, accepted: AcceptedMessage): Promise<void> {
     await this.redis.set(claim.key, JSON.stringify(accepted), 'EX', Retention.idempotencySeconds);
-  }
-
-  /** Frees a claim whose request failed, so the client's retry can enqueue. */
-  async release(claim: { key: string; token: string }): Promise<void> {
-    await releaseIfEqual.run(this.redis, [claim.key], [claim.token]);
   }
 }

@@ -7,11 +7,6 @@ export const Retention = {
   /** SPEC: the same Idempotency-Key from the same IP within 24 h returns the first message. */
   idempotencySeconds: 24 * 60 * 60,
   /**
-   * A claimed Idempotency-Key not yet confirmed by a successful enqueue. Short, so a request
-   * that died between claim and enqueue frees the key for the client's retry.
-   */
-  idempotencyPendingSeconds: 30,
-  /**
    * Message ids remembered per IP as already written (the exactly-once guard). A redelivered
    * job is caught as long as fewer than this many newer messages of the same IP were written
    * since; the set expires with the history.

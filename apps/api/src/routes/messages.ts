@@ -34,10 +34,10 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
    * The rate limit comes first, so a refused request costs one round trip, Idempotency-Key or
    * not. A repeat of an accepted key therefore spends budget too, as any request does.
    */
-  async function admit(ip: string, idempotencyKey: string | undefined): Promise<{ claim?: Claim; headers: Record<string, string> }> {
+  async function admit(planned: AcceptedMessage, idempotencyKey: string | undefined): Promise<{ claim?: Claim; headers: Record<string, string> }> {
     let headers: Record<string, string> = {};
     if (rateLimiter.enabled) {
-      const decision = await redisWork(() => rateLimiter.take(ip));
+      const decision = await redisWork(() => rateLimiter.take(planned.ip));
       headers = rateLimiter.headers(decision);
       if (!decision.allowed) {
         throw new ApiError(429, 'rate_limited', `At most ${rateLimiter.limitPerMinute} messages a minute; try again later.`, {
@@ -47,7 +47,7 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
       }
     }
     if (idempotencyKey === undefined) return { headers };
-    return { claim: await redisWork(() => idempotency.claim(ip, idempotencyKey)), headers };
+    return { claim: await redisWork(() => idempotency.claim(planned.ip, idempotencyKey, planned)), headers };
   }
 
   return new Hono<AppEnv>()
@@ -58,12 +58,12 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
       if (idempotencyKey !== undefined) IdempotencyKeys.validate(idempotencyKey);
       const message = await readMessage(c.req, config.messageMaxBytes);
 
-      const { claim, headers } = await admit(ip, idempotencyKey);
+      const planned: AcceptedMessage = { id: newMessageId(), ip, sendTime: new Date().toISOString() };
+      const { claim, headers } = await admit(planned, idempotencyKey);
       for (const [name, value] of Object.entries(headers)) c.header(name, value);
-      let accepted: AcceptedMessage;
+      const accepted = claim?.accepted ?? planned;
       let waiting: ReturnType<MessageWaiters['expect']> | undefined;
       if (claim?.kind === 'repeat') {
-        accepted = claim.accepted;
         // A repeat may well be finished already: answer from the history without waiting.
         const entry = waitMs ? await redisWork(() => history.find(ip, accepted.id)) : undefined;
         if (entry) {
@@ -72,14 +72,14 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
         }
         if (waitMs) waiting = waiters.expect(accepted.id, waitMs);
       } else {
-        accepted = { id: newMessageId(), ip, sendTime: new Date().toISOString() };
         // Listen before enqueueing, so a message answered at once is not missed.
         if (waitMs) waiting = waiters.expect(accepted.id, waitMs);
         try {
+          // An unconfirmed claim's message may be in the queue already: adding the same job id
+          // again is a no-op, so a retry cannot enqueue it twice.
           await redisWork(() => queues.enqueue({ ...accepted, message }));
         } catch (error) {
           waiting?.cancel();
-          if (claim) await idempotency.release(claim).catch(() => {});
           throw error;
         }
         metrics.messagesAccepted.inc();

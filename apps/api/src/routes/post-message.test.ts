@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { postMessage, request } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +129,46 @@ describe('Idempotency-Key', () => {
     expect(repeat.json()).toEqual(first.json());
     expect(repeat.headers.location).toBe(first.headers.location);
     expect(await waitingJobs()).toBe(before);
+  });
+
+  it('gives concurrent requests with one key the same message, enqueued once (no 409)', async () => {
+    const headers = { 'idempotency-key': 'double-click' };
+    const before = await waitingJobs();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => postMessage(api.baseUrl, 'once', { headers, localAddress: '127.0.0.25' })));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(202));
+    expect(new Set(answers.map((answer) => answer.json().id)).size).toBe(1);
+    expect(await waitingJobs()).toBe(before + 1);
+  });
+
+  describe('after a request whose enqueue timed out (its key holds the planned message, unconfirmed)', () => {
+    const ip = '127.0.0.26';
+    const planned = { id: 'plannedPlannedPlanned1', ip, sendTime: '2026-11-21T10:00:00.000Z' };
+    const keyFor = (clientKey: string) => api.keys.idempotency(ip, createHash('sha256').update(clientKey).digest('hex').slice(0, 32));
+    const leaveUnconfirmed = (clientKey: string, id: string) =>
+      api.redis.set(keyFor(clientKey), `pending:${JSON.stringify({ ...planned, id })}`, 'EX', 60);
+
+    it('a retry enqueues that same message, then repeats answer without enqueueing', async () => {
+      const id = 'retryOfALostEnqueue001';
+      await leaveUnconfirmed('lost-enqueue', id);
+      const before = await waitingJobs();
+      const retry = await postMessage(api.baseUrl, 'hello', { headers: { 'idempotency-key': 'lost-enqueue' }, localAddress: ip });
+      expect(retry.status).toBe(202);
+      expect(retry.json()).toEqual({ id, status: 'queued', ip, sendTime: planned.sendTime });
+      expect((await api.queues.find(ip, id))?.job.message).toBe('hello');
+      const repeat = await postMessage(api.baseUrl, 'hello', { headers: { 'idempotency-key': 'lost-enqueue' }, localAddress: ip });
+      expect(repeat.json().id).toBe(id);
+      expect(await waitingJobs()).toBe(before + 1);
+    });
+
+    it('a retry of an enqueue that landed late adds nothing', async () => {
+      const id = 'lateLandingEnqueue0001';
+      await leaveUnconfirmed('late-enqueue', id);
+      await api.queues.enqueue({ ...planned, id, message: 'hello' }); // the timed-out add, landing after all
+      const before = await waitingJobs();
+      const retry = await postMessage(api.baseUrl, 'hello', { headers: { 'idempotency-key': 'late-enqueue' }, localAddress: ip });
+      expect(retry.json().id).toBe(id);
+      expect(await waitingJobs()).toBe(before);
+    });
   });
 
   it('keeps keys apart per IP', async () => {
