@@ -19,10 +19,7 @@ describe('SIGTERM of the API under load', () => {
       label: 'api-sigterm',
       workers: 1,
       env: {
-        RESPONDER: 'webhook',
-        RESPONDER_URL: upstream.url,
-        RESPONDER_SECRET: 'faults-webhook-secret-0123456789',
-        RESPONSE_CACHE_TTL_SECONDS: '0',
+        ...upstream.responderEnv,
         WORKER_CONCURRENCY: '50',
         SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
       },

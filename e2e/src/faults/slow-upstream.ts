@@ -48,6 +48,16 @@ export class SlowUpstream {
     return this.#url;
   }
 
+  /** The worker settings that make this the responder (a webhook, uncached: every message calls it). */
+  get responderEnv(): Record<string, string> {
+    return {
+      RESPONDER: 'webhook',
+      RESPONDER_URL: this.#url,
+      RESPONDER_SECRET: 'faults-webhook-secret-0123456789',
+      RESPONSE_CACHE_TTL_SECONDS: '0',
+    };
+  }
+
   inFlight(): UpstreamCall[] {
     return this.calls.filter((call) => call.answeredAt === undefined);
   }

@@ -22,12 +22,7 @@ describe('kill -9 of one of two workers during 3,000 messages', () => {
     rig = await FaultRig.start({
       label: 'worker-kill',
       workers: 2,
-      env: {
-        RESPONDER: 'webhook',
-        RESPONDER_URL: upstream.url,
-        RESPONDER_SECRET: 'faults-webhook-secret-0123456789',
-        RESPONSE_CACHE_TTL_SECONDS: '0',
-      },
+      env: upstream.responderEnv,
     });
   });
   afterAll(async () => {

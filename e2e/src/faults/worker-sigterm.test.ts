@@ -20,10 +20,7 @@ describe('SIGTERM of a worker under load', () => {
       label: 'worker-sigterm',
       workers: 1,
       env: {
-        RESPONDER: 'webhook',
-        RESPONDER_URL: upstream.url,
-        RESPONDER_SECRET: 'faults-webhook-secret-0123456789',
-        RESPONSE_CACHE_TTL_SECONDS: '0',
+        ...upstream.responderEnv,
         SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
       },
     });
@@ -85,10 +82,7 @@ describe('SIGTERM of a worker whose jobs outlast SHUTDOWN_TIMEOUT_MS', () => {
       label: 'worker-sigterm-timeout',
       workers: 1,
       env: {
-        RESPONDER: 'webhook',
-        RESPONDER_URL: upstream.url,
-        RESPONDER_SECRET: 'faults-webhook-secret-0123456789',
-        RESPONSE_CACHE_TTL_SECONDS: '0',
+        ...upstream.responderEnv,
         SHUTDOWN_TIMEOUT_MS: String(SHORT_TIMEOUT_MS),
       },
     });
