@@ -1,6 +1,7 @@
 import { freePort } from '@msgpipe/redis-server';
-import { postMessage, request, testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
+import { postMessage, request, startCluster, testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntilReady } from './cluster/traffic.js';
 import { API_MAIN, childEnv, NodeProcess, WORKER_MAIN } from './processes.js';
 
 const TOKEN = 'e2e-stats-token-0123456789';
@@ -8,7 +9,23 @@ const IPS = Array.from({ length: 10 }, (_, index) => `127.0.4.${index + 1}`);
 const PER_IP = 100;
 const TOTAL = IPS.length * PER_IP;
 
-describe('stats after 1,000 messages from 10 IPs, with the worker killed (-9) and restarted mid-way', () => {
+/** Where the pipeline runs: on a cluster the counters take the four-step path (README, "What is atomic"). */
+const TOPOLOGIES = [
+  { name: 'standalone Redis', start: async () => ({ env: { REDIS_URL: testRedisUrl() }, stop: async () => {} }) },
+  {
+    name: 'a 3-master Redis Cluster with 3 queue partitions',
+    start: async () => {
+      const cluster = await startCluster({ masters: 3 });
+      return {
+        env: { REDIS_URL: cluster.url, REDIS_CLUSTER_NODES: cluster.nodes, QUEUE_PARTITIONS: '3' },
+        stop: () => cluster.stop(),
+      };
+    },
+  },
+];
+
+describe.each(TOPOLOGIES)('stats after 1,000 messages from 10 IPs, with the worker killed (-9) and restarted mid-way, on $name', (topology) => {
+  let redis: Awaited<ReturnType<(typeof topology)['start']>> | undefined;
   let api: NodeProcess;
   let workers: NodeProcess[] = [];
   let baseUrl: string;
@@ -23,11 +40,12 @@ describe('stats after 1,000 messages from 10 IPs, with the worker killed (-9) an
   };
 
   beforeAll(async () => {
+    redis = await topology.start();
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     // Small batches of concurrency make the kill land with jobs in flight.
     env = childEnv({
-      REDIS_URL: testRedisUrl(),
+      ...redis.env,
       REDIS_PREFIX: uniquePrefix('e2e-stats'),
       PORT: String(port),
       ADMIN_TOKEN: TOKEN,
@@ -38,10 +56,12 @@ describe('stats after 1,000 messages from 10 IPs, with the worker killed (-9) an
     });
     api = new NodeProcess(API_MAIN, env);
     await api.waitForOutput(/api listening/);
+    await waitUntilReady(baseUrl);
   });
 
   afterAll(async () => {
     await Promise.all([api, ...workers].map((process) => process?.stop('SIGKILL')));
+    await redis?.stop();
   });
 
   it('counts exactly 1,000, each IP 100, in sorted leaderboards, and one history entry per message', async () => {
