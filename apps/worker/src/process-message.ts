@@ -73,13 +73,16 @@ export function createProcessor({ responder, recorder, history, logger, metrics,
     return entry;
   }
 
-  return async function processMessage(job: Job<MessageJob>): Promise<HistoryEntry> {
+  /**
+   * Resolves with nothing: the history is the record of the answer, and a return value would
+   * be stored again in the job and in BullMQ's completed event, for every message.
+   */
+  return async function processMessage(job: Job<MessageJob>): Promise<void> {
     const stopTimer = metrics.processingSeconds.startTimer();
     try {
-      const entry = await attempt(job);
+      await attempt(job);
       stopTimer({ outcome: 'completed' });
       metrics.jobs.inc({ outcome: 'completed' });
-      return entry;
     } catch (error) {
       const last = isLastAttempt(job, error);
       stopTimer({ outcome: last ? 'failed' : 'retrying' });

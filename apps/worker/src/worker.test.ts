@@ -138,9 +138,8 @@ describe('MessageWorker', () => {
     const recorder = new ExchangeRecorder(connection, new KeySchema(config.redis.prefix), config);
     const process = createProcessor({ responder: flaky(0), recorder, history, logger, metrics: new WorkerMetrics(), maxAttempts: 5 });
 
-    const first = await process(bullJob);
-    const second = await process(bullJob);
-    expect(second.id).toBe(first.id);
+    await process(bullJob);
+    await process(bullJob);
     expect(await entriesWithId('1.2.3.8', job.id)).toHaveLength(1);
     expect((await stats.read(10)).topSenders).toEqual([{ ip: '1.2.3.8', count: 1 }]);
   });
