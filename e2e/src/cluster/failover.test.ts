@@ -1,9 +1,8 @@
-import { freePort } from '@msgpipe/redis-server';
 import { queueName, queuePrefix } from '@msgpipe/shared';
-import { postMessage, startCluster, uniquePrefix, waitFor, type ClusterNode, type TestCluster } from '@msgpipe/testkit';
+import { postMessage, startCluster, waitFor, type ClusterNode, type TestCluster } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_MAIN, childEnv, NodeProcess, WORKER_MAIN } from '../processes.js';
-import { ADMIN_TOKEN, clientIps, historyIds, stats, waitUntilReady } from './traffic.js';
+import type { NodeProcess } from '../processes.js';
+import { clientIps, historyIds, stats, startPipelineOn, type ClusterPipeline } from './traffic.js';
 
 const IPS = clientIps(23, 12);
 const HISTORY = 1000;
@@ -47,36 +46,25 @@ class Load {
 
 describe('failover drill: kill -9 of a master during load, on a cluster with one replica per master', () => {
   let cluster: TestCluster;
+  let pipeline: ClusterPipeline | undefined;
   let processes: NodeProcess[] = [];
   let baseUrl: string;
   let prefix: string;
 
   beforeAll(async () => {
     cluster = await startCluster({ masters: 3, replicasPerMaster: 1 });
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    prefix = uniquePrefix('e2e-failover');
-    const env = childEnv({
-      REDIS_URL: cluster.url,
-      REDIS_CLUSTER_NODES: cluster.nodes,
-      REDIS_PREFIX: prefix,
-      PORT: String(port),
-      ADMIN_TOKEN,
-      RATE_LIMIT_PER_MINUTE: '0',
+    pipeline = await startPipelineOn(cluster, 2, {
       QUEUE_PARTITIONS: '3',
       HISTORY_MAX_ENTRIES: String(HISTORY),
       WORKER_CONCURRENCY: '10',
       // Jobs a worker held on the dead master run again soon after their lock expires.
       JOB_LOCK_MS: '2000',
     });
-    processes = [new NodeProcess(API_MAIN, env), new NodeProcess(WORKER_MAIN, env), new NodeProcess(WORKER_MAIN, env)];
-    await processes[0]!.waitForOutput(/api listening/);
-    await waitUntilReady(baseUrl);
-    await Promise.all(processes.slice(1).map((worker) => worker.waitForOutput(/worker consuming/)));
+    ({ baseUrl, prefix, processes } = pipeline);
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(processes.map((process) => process.stop('SIGKILL')));
+    await pipeline?.stop();
     await cluster?.stop();
   });
 

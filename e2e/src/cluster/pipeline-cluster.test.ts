@@ -1,9 +1,8 @@
-import { freePort } from '@msgpipe/redis-server';
 import { queueName, queuePrefix } from '@msgpipe/shared';
-import { startCluster, uniquePrefix, type TestCluster } from '@msgpipe/testkit';
+import { startCluster, type TestCluster } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_MAIN, childEnv, NodeProcess, WORKER_MAIN } from '../processes.js';
-import { ADMIN_TOKEN, clientIps, expectExactlyOnce, sendFromEach, waitUntilReady } from './traffic.js';
+import type { NodeProcess } from '../processes.js';
+import { clientIps, expectExactlyOnce, sendFromEach, startPipelineOn, type ClusterPipeline } from './traffic.js';
 
 const PARTITIONS = 3;
 const IPS = clientIps(21, 24);
@@ -11,33 +10,19 @@ const PER_IP = 10;
 
 describe('the built pipeline on a 3-master Redis Cluster: API + 2 workers, QUEUE_PARTITIONS=3', () => {
   let cluster: TestCluster;
+  let pipeline: ClusterPipeline | undefined;
   let processes: NodeProcess[] = [];
   let baseUrl: string;
   let prefix: string;
 
   beforeAll(async () => {
     cluster = await startCluster({ masters: 3 });
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    prefix = uniquePrefix('e2e-cluster');
-    const env = childEnv({
-      REDIS_URL: cluster.url,
-      REDIS_CLUSTER_NODES: cluster.nodes,
-      REDIS_PREFIX: prefix,
-      PORT: String(port),
-      ADMIN_TOKEN,
-      RATE_LIMIT_PER_MINUTE: '0',
-      QUEUE_PARTITIONS: String(PARTITIONS),
-      WORKER_CONCURRENCY: '10',
-    });
-    processes = [new NodeProcess(API_MAIN, env), new NodeProcess(WORKER_MAIN, env), new NodeProcess(WORKER_MAIN, env)];
-    await processes[0]!.waitForOutput(/api listening/);
-    await waitUntilReady(baseUrl);
-    await Promise.all(processes.slice(1).map((worker) => worker.waitForOutput(/worker consuming/)));
+    pipeline = await startPipelineOn(cluster, 2, { QUEUE_PARTITIONS: String(PARTITIONS), WORKER_CONCURRENCY: '10' });
+    ({ baseUrl, prefix, processes } = pipeline);
   });
 
   afterAll(async () => {
-    await Promise.all(processes.map((process) => process.stop('SIGKILL')));
+    await pipeline?.stop();
     await cluster?.stop();
   });
 

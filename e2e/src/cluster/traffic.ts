@@ -1,5 +1,7 @@
-import { postMessage, request, waitFor } from '@msgpipe/testkit';
+import { freePort } from '@msgpipe/redis-server';
+import { postMessage, request, uniquePrefix, waitFor, type TestCluster } from '@msgpipe/testkit';
 import { expect } from 'vitest';
+import { API_MAIN, childEnv, NodeProcess, WORKER_MAIN } from '../processes.js';
 
 export const ADMIN_TOKEN = 'e2e-cluster-token-0123456789';
 const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -12,6 +14,41 @@ export function clientIps(block: number, count: number): string[] {
 /** The API listens before its Redis connection is up; /readyz says when it can take messages. */
 export async function waitUntilReady(baseUrl: string): Promise<void> {
   await waitFor(`${baseUrl}/readyz to answer 200`, async () => (await request(baseUrl, '/readyz')).status === 200, { timeoutMs: 20_000 });
+}
+
+export interface ClusterPipeline {
+  baseUrl: string;
+  prefix: string;
+  /** The API first, then the workers. */
+  processes: NodeProcess[];
+  stop(): Promise<void>;
+}
+
+/** The built API and `workers` workers on the cluster, with the rate limit off; resolves once all are ready. */
+export async function startPipelineOn(cluster: TestCluster, workers: number, env: Record<string, string>): Promise<ClusterPipeline> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const prefix = uniquePrefix('e2e-cluster');
+  const processEnv = childEnv({
+    REDIS_URL: cluster.url,
+    REDIS_CLUSTER_NODES: cluster.nodes,
+    REDIS_PREFIX: prefix,
+    PORT: String(port),
+    ADMIN_TOKEN,
+    RATE_LIMIT_PER_MINUTE: '0',
+    ...env,
+  });
+  const processes = [new NodeProcess(API_MAIN, processEnv), ...Array.from({ length: workers }, () => new NodeProcess(WORKER_MAIN, processEnv))];
+  const pipeline = { baseUrl, prefix, processes, stop: async () => void (await Promise.all(processes.map((process) => process.stop('SIGKILL')))) };
+  try {
+    await processes[0]!.waitForOutput(/api listening/);
+    await waitUntilReady(baseUrl);
+    await Promise.all(processes.slice(1).map((worker) => worker.waitForOutput(/worker consuming/)));
+    return pipeline;
+  } catch (error) {
+    await pipeline.stop();
+    throw error;
+  }
 }
 
 /** Accepted message ids by IP, in the order each IP sent them. */
