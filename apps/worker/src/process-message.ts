@@ -56,7 +56,7 @@ export function createProcessor({ responder, recorder, history, logger, metrics,
     };
   }
 
-  async function attempt(job: Job<MessageJob>): Promise<HistoryEntry> {
+  async function attempt(job: Job<MessageJob>): Promise<void> {
     const { id, ip, message, sendTime } = job.data;
     let response: string;
     try {
@@ -68,9 +68,7 @@ export function createProcessor({ responder, recorder, history, logger, metrics,
       await record(ip, { id, message, sendTime, status: 'failed', error: describe(error), respondedAt: new Date().toISOString() });
       throw error;
     }
-    const entry: HistoryEntry = { id, message, sendTime, status: 'completed', response, respondedAt: new Date().toISOString() };
-    await record(ip, entry);
-    return entry;
+    await record(ip, { id, message, sendTime, status: 'completed', response, respondedAt: new Date().toISOString() });
   }
 
   /**
