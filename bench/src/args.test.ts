@@ -10,12 +10,14 @@ describe('parseArgs', () => {
     expect(quick.closedSeconds).toBeLessThan(full.closedSeconds);
     expect(quick.rates.length * quick.rateSeconds).toBeLessThan(full.rates.length * full.rateSeconds);
     expect(quick.baselineSeconds).toBeLessThan(full.baselineSeconds);
+    expect(quick.referenceSeconds).toBeLessThan(full.referenceSeconds);
   });
 
   it('reads values, whatever their order relative to --quick', () => {
     const options = parseArgs(['--workers', '2', '--rate', '3000, 7000', '--quick', '--connections', '128', '--cpu-prof', 'prof', '--out', 'x'], '/r');
     expect(options).toMatchObject({ quick: true, workers: 2, rates: [3000, 7000], connections: 128, cpuProfileDir: 'prof', resultsDir: 'x' });
     expect(parseArgs(['--rate', '0'], '/r').rates).toEqual([]);
+    expect(parseArgs(['--reference-duration', '0'], '/r').referenceSeconds).toBe(0);
   });
 
   it.each([[['--workers']], [['--workers', '0']], [['--workers', 'two']], [['--connections', '1.5']], [['--fast']], [['--rate', '1000,x']]])(

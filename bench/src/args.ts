@@ -13,6 +13,10 @@ export interface BenchOptions {
   rateSeconds: number;
   /** Seconds of the plain-BullMQ baseline (0 skips it). */
   baselineSeconds: number;
+  /** Seconds of the closed loop against the minimal reference pipeline (0 skips the reference). */
+  referenceSeconds: number;
+  /** A paced run against the reference at this rate, messages/s (0 skips it). */
+  referenceRate: number;
   /** Distinct client addresses (127.0.x.y) the load comes from. */
   clientIps: number;
   /** Write V8 CPU profiles of the API and workers (node --cpu-prof) into this folder. */
@@ -29,6 +33,8 @@ export const USAGE = `npm run bench -- [options]
   --rate R[,R…]          paced runs at these messages/s (default 2000,5000,8000,10000; 0 skips them)
   --rate-duration S      seconds of each paced run (default 10)
   --baseline-duration S  seconds of the plain BullMQ baseline (default 15; 0 skips it)
+  --reference-duration S seconds of the minimal reference pipeline's closed loop (default 10; 0 skips the reference)
+  --reference-rate R     and one paced run of it at R messages/s (default 5000; 0 skips it)
   --ips N                client addresses the load comes from (default 100, at most 60000)
   --cpu-prof DIR         write CPU profiles of the API and workers to DIR
   --out DIR              where the JSON result goes (default bench/results)
@@ -42,10 +48,12 @@ const FULL: Omit<BenchOptions, 'resultsDir' | 'cpuProfileDir'> = {
   rates: [2000, 5000, 8000, 10000],
   rateSeconds: 10,
   baselineSeconds: 15,
+  referenceSeconds: 10,
+  referenceRate: 5000,
   clientIps: 100,
 };
 
-const QUICK: Partial<BenchOptions> = { quick: true, closedSeconds: 4, rates: [2000, 5000], rateSeconds: 3, baselineSeconds: 3 };
+const QUICK: Partial<BenchOptions> = { quick: true, closedSeconds: 4, rates: [2000, 5000], rateSeconds: 3, baselineSeconds: 3, referenceSeconds: 3 };
 
 export class UsageError extends Error {}
 
@@ -89,6 +97,12 @@ export function parseArgs(argv: readonly string[], defaultResultsDir: string): B
         break;
       case '--baseline-duration':
         options.baselineSeconds = count(flag, value(), 0, 3600);
+        break;
+      case '--reference-duration':
+        options.referenceSeconds = count(flag, value(), 0, 3600);
+        break;
+      case '--reference-rate':
+        options.referenceRate = count(flag, value(), 0, 1_000_000);
         break;
       case '--ips':
         options.clientIps = count(flag, value(), 1, 60_000);

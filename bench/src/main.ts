@@ -15,23 +15,51 @@ import { closedLoop, HttpClients, pacedLoad } from './http-load.js';
 import { repoRoot } from './node-process.js';
 import { runPhase, type PhaseContext, type PhaseResult } from './phase.js';
 import { PipelineProcesses } from './pipeline-processes.js';
+import { ReferenceProcesses } from './reference/processes.js';
 import { deletePrefix, historyFootprint, usedMemory } from './redis-probe.js';
 import { formatReport, writeResult, type BenchResult } from './report.js';
 
 const MiB = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
+/** Processes under load: the pipeline, or the reference. */
+interface LoadTarget {
+  baseUrl: string;
+  pids: ReadonlyMap<string, number>;
+  stop(): Promise<void>;
+}
+
+/** Points the bench's clients and a completions watcher at `target`, and stops it all after `run`. */
+async function underLoad<T>(
+  target: LoadTarget,
+  { options, redis, redisUrl, prefix }: { options: BenchOptions; redis: Redis; redisUrl: string; prefix: string },
+  run: (context: PhaseContext, clients: HttpClients) => Promise<T>,
+): Promise<T> {
+  try {
+    const watcher = await CompletionWatcher.start(redisUrl, prefix);
+    // Enough sockets per address for the closed loop's connections, and for paced bursts.
+    const clients = new HttpClients(target.baseUrl, options.clientIps, Math.max(2, Math.ceil(options.connections / options.clientIps)));
+    try {
+      return await run({ redis, watcher, pids: target.pids, drainTimeoutMs: options.quick ? 5_000 : 30_000 }, clients);
+    } finally {
+      clients.close();
+      watcher.close();
+    }
+  } finally {
+    await target.stop();
+  }
+}
+
+const warmUp = (context: PhaseContext, clients: HttpClients, options: BenchOptions) =>
+  runPhase(context, 'warm-up', null, (message) => closedLoop(clients, options.connections, options.quick ? 1 : 3, message));
+
 async function runPipeline(options: BenchOptions, redis: Redis, redisUrl: string, prefix: string) {
   const pipeline = await PipelineProcesses.start({ redisUrl, prefix, workers: options.workers, cpuProfileDir: options.cpuProfileDir });
-  const watcher = await CompletionWatcher.start(redisUrl, prefix);
-  // Enough sockets per address for the closed loop's connections, and for paced bursts.
-  const clients = new HttpClients(pipeline.baseUrl, options.clientIps, Math.max(2, Math.ceil(options.connections / options.clientIps)));
-  const context: PhaseContext = { redis, watcher, pids: pipeline.pids, drainTimeoutMs: options.quick ? 5_000 : 30_000 };
-  const phases: PhaseResult[] = [];
-  try {
+  return underLoad(pipeline, { options, redis, redisUrl, prefix }, async (context, clients) => {
+    const phases: PhaseResult[] = [];
     const usedBefore = await usedMemory(redis);
     log('warming up');
-    const warmUp = await runPhase(context, 'warm-up', null, (message) => closedLoop(clients, options.connections, options.quick ? 1 : 3, message));
+    const warmedUp = await warmUp(context, clients, options);
     if (options.closedSeconds > 0) {
       log(`closed loop, ${options.connections} connections, ${options.closedSeconds} s`);
       phases.push(
@@ -47,15 +75,27 @@ async function runPipeline(options: BenchOptions, redis: Redis, redisUrl: string
     const redisMemory = {
       usedBeforeMiB: MiB(usedBefore),
       usedAfterMiB: MiB(await usedMemory(redis)),
-      messages: warmUp.accepted + phases.reduce((sum, phase) => sum + phase.accepted, 0),
+      messages: warmedUp.accepted + phases.reduce((sum, phase) => sum + phase.accepted, 0),
       history: await historyFootprint(redis, prefix),
     };
     return { phases, redisMemory };
-  } finally {
-    clients.close();
-    watcher.close();
-    await pipeline.stop();
-  }
+  });
+}
+
+/** The minimal reference pipeline (reference/) under the same closed loop and one paced rate, on the same Redis. */
+async function runReference(options: BenchOptions, redis: Redis, redisUrl: string, prefix: string): Promise<PhaseResult[]> {
+  const reference = await ReferenceProcesses.start(redisUrl, prefix);
+  return underLoad(reference, { options, redis, redisUrl, prefix }, async (context, clients) => {
+    await warmUp(context, clients, options);
+    const phases = [
+      await runPhase(context, `closed ${options.connections} conns`, null, (message) =>
+        closedLoop(clients, options.connections, options.referenceSeconds, message),
+      ),
+    ];
+    const rate = options.referenceRate;
+    if (rate > 0) phases.push(await runPhase(context, `paced ${rate}/s`, rate, (message) => pacedLoad(clients, rate, options.rateSeconds, message)));
+    return phases;
+  });
 }
 
 async function main(): Promise<void> {
@@ -82,12 +122,18 @@ async function main(): Promise<void> {
   try {
     log(`Redis ${redisUrl}${ownRedis ? ' (started by the bench, deploy/redis.conf: AOF everysec)' : ''}, prefix ${prefix}`);
     const { phases, redisMemory } = await runPipeline(options, redis, redisUrl, prefix);
+    let reference: BenchResult['reference'] = [];
+    if (options.referenceSeconds > 0) {
+      log(`reference pipeline: closed loop ${options.referenceSeconds} s${options.referenceRate ? `, paced ${options.referenceRate}/s` : ''}`);
+      reference = await runReference(options, redis, redisUrl, `${prefix}:reference`);
+    }
     let baseline: BenchResult['baseline'] = null;
     if (options.baselineSeconds > 0) {
       log(`baseline, ${options.baselineSeconds} s`);
       baseline = await runBaseline(redisUrl, `${prefix}:baseline`, options.connections, options.baselineSeconds);
     }
     const best = Math.max(0, ...phases.map((phase) => phase.completedPerSecond));
+    const ratio = (reference: number | undefined) => (reference && best ? Math.round((best / reference) * 100) / 100 : null);
     const result: BenchResult = {
       startedAt,
       options,
@@ -100,7 +146,9 @@ async function main(): Promise<void> {
       },
       phases,
       baseline,
-      pipelineOverBaseline: baseline && best ? Math.round((best / baseline.completedPerSecond) * 100) / 100 : null,
+      reference,
+      pipelineOverBaseline: ratio(baseline?.completedPerSecond),
+      pipelineOverReference: ratio(Math.max(0, ...reference.map((phase) => phase.completedPerSecond))),
       redisMemory,
     };
     process.stdout.write(`${formatReport(result)}\n`);

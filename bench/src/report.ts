@@ -12,8 +12,12 @@ export interface BenchResult {
   environment: { node: string; cpus: number; loadAverageAtStart: number[]; redisVersion: string; redisStartedByBench: boolean };
   phases: PhaseResult[];
   baseline: BaselineResult | null;
+  /** The minimal reference pipeline (bench/src/reference): the same closed loop, one paced rate. */
+  reference: PhaseResult[];
   /** The headline: the best sustained completed/s of the pipeline ÷ the baseline's completed/s. */
   pipelineOverBaseline: number | null;
+  /** The best sustained completed/s of the pipeline ÷ the reference's. */
+  pipelineOverReference: number | null;
   redisMemory: { usedBeforeMiB: number; usedAfterMiB: number; messages: number; history: HistoryFootprint };
 }
 
@@ -25,16 +29,19 @@ const cores = (phase: PhaseResult) =>
     .map(([name, { cpuCores, cpuMsPerMessage }]) => `${name.replace(' (load)', '')} ${cpuCores.toFixed(2)} (${cpuMsPerMessage.toFixed(3)})`)
     .join(', ');
 
+const refusals = (phase: PhaseResult) => Object.values(phase.refused).reduce((sum, n) => sum + n, 0) + phase.failed;
+
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')).join('\n');
 }
 
-/** The terminal summary: one line per phase, then the baseline, the ratio and memory. */
+/** The terminal summary: one line per phase (the reference's last), then the baseline, the ratios and memory. */
 export function formatReport(result: BenchResult): string {
+  const phases = [...result.phases, ...result.reference.map((phase) => ({ ...phase, name: `reference ${phase.name}` }))];
   const rows = [
     ['phase', 'accepted/s', 'completed/s', 'backlog', 'drain s', 'HTTP p50/p99/p99.9 ms', 'e2e p50/p99 ms', 'refused'],
-    ...result.phases.map((phase) => [
+    ...phases.map((phase) => [
       phase.name,
       String(phase.acceptedPerSecond),
       String(phase.completedPerSecond),
@@ -42,7 +49,7 @@ export function formatReport(result: BenchResult): string {
       phase.drainSeconds === null ? 'timeout' : phase.drainSeconds.toFixed(1),
       latency(phase.httpLatencyMs),
       latency(phase.endToEndMs, false),
-      String(Object.values(phase.refused).reduce((sum, n) => sum + n, 0) + phase.failed),
+      String(refusals(phase)),
     ]),
   ];
   const lines = [
@@ -51,7 +58,7 @@ export function formatReport(result: BenchResult): string {
     table(rows),
     '',
     'CPU in cores while loaded (1.00 = one core busy), and (in brackets) CPU ms per accepted message:',
-    ...result.phases.map((phase) => `  ${phase.name.padEnd(22)} ${cores(phase)}`),
+    ...phases.map((phase) => `  ${phase.name.padEnd(32)} ${cores(phase)}`),
   ];
   const rss = Object.entries(result.phases.at(-1)?.processes ?? {})
     .filter(([, figures]) => figures.rssMiB !== undefined)
@@ -73,8 +80,14 @@ export function formatReport(result: BenchResult): string {
         `add p50/p99 ${latency(baseline.addLatencyMs, false)} ms;\n  CPU (ms per job): ${Object.entries(baseline.cpu).map(([name, { cpuCores, cpuMsPerJob }]) => `${name} ${cpuCores.toFixed(2)} (${cpuMsPerJob.toFixed(3)})`).join(', ')}`,
     );
   }
+  if (result.reference.length) {
+    lines.push('', 'Reference: the minimal pipeline of bench/src/reference (Hono → Queue.add → Worker, concurrency 50 → one MULTI), nothing else, same Redis and load.');
+  }
   if (result.pipelineOverBaseline !== null) {
     lines.push(`HEADLINE pipeline / baseline = ${result.pipelineOverBaseline.toFixed(2)} (best sustained completed/s of the pipeline ÷ the baseline's)`);
+  }
+  if (result.pipelineOverReference !== null) {
+    lines.push(`         pipeline / reference = ${result.pipelineOverReference.toFixed(2)} (the same ÷ the minimal reference pipeline's)`);
   }
   return lines.join('\n');
 }

@@ -1,0 +1,2 @@
+/** The reference pipeline's queue, under a prefix of its own. */
+export const REFERENCE_QUEUE = 'reference';

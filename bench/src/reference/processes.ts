@@ -1,0 +1,36 @@
+import { freePort } from '@msgpipe/redis-server';
+import { NodeProcess } from '../node-process.js';
+
+/**
+ * The reference pipeline (reference/api.ts and reference/worker.ts, built) as two processes,
+ * shaped like PipelineProcesses so the same phases drive it.
+ */
+export class ReferenceProcesses {
+  private constructor(
+    readonly processes: readonly NodeProcess[],
+    readonly baseUrl: string,
+  ) {}
+
+  static async start(redisUrl: string, prefix: string): Promise<ReferenceProcesses> {
+    const port = await freePort();
+    const env = { ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, PORT: String(port) };
+    const api = new NodeProcess('reference-api', 'bench/dist/reference/api.js', env);
+    const worker = new NodeProcess('reference-worker', 'bench/dist/reference/worker.js', env);
+    const reference = new ReferenceProcesses([api, worker], `http://127.0.0.1:${port}`);
+    try {
+      await Promise.all([api.ready(/reference api listening/), worker.ready(/reference worker consuming/)]);
+    } catch (error) {
+      await reference.stop();
+      throw error;
+    }
+    return reference;
+  }
+
+  get pids(): Map<string, number> {
+    return new Map(this.processes.map((child) => [child.name, child.pid]));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.processes.map((child) => child.stop()));
+  }
+}
