@@ -50,8 +50,7 @@ export async function startApi(
   const logger = createLogger({ name: 'api-test', level: config.logLevel, pretty: false });
   const connections = openConnections(config, () => {}); // outages are what some tests are about
   const { redis, queues } = connections;
-  await waitFor('the test Redis connection', () => redis.status === 'ready');
-  await connections.waiters.ready();
+  await waitFor('the test Redis connections', () => redis.status === 'ready' && connections.completions.ready);
   const app = createApp({ config, ...connections, logger });
   const server: ServerType = startHttpServer({ fetch: app.fetch, port: 0, hostname: config.host, timeouts });
   await once(server, 'listening');

@@ -28,9 +28,9 @@ export interface AppDeps {
   /** The producer connection (fails fast): see createRedis(…, 'producer'). */
   redis: RedisClient;
   queues: MessageQueues;
-  /** `?wait`: QueueEvents on a blocking connection of their own. */
+  /** `?wait`: on the completions' subscriber. */
   waiters: MessageWaiters;
-  /** `/v1/stream`: the pub/sub subscriber. */
+  /** `/v1/stream` (and `?wait`): the pub/sub subscriber. */
   completions: CompletionStream;
   logger: Logger;
 }

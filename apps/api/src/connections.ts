@@ -14,28 +14,26 @@ export interface ApiConnections {
 }
 
 /**
- * Three connections per API process, whatever the traffic: commands, the pub/sub subscriber
- * of `/v1/stream`, and the blocking reads of the QueueEvents behind `?wait`.
+ * Two connections per API process, whatever the traffic: commands, and the pub/sub subscriber
+ * that `/v1/stream` and `?wait` share (subscribed to an IP's channel only while one listens).
  */
 export function openConnections(config: Config, onError: (error: Error, connection: string) => void): ApiConnections {
   const redis = createRedis(config.redis, 'producer', 'msgpipe-api');
   const subscriber = createRedis(config.redis, 'producer', 'msgpipe-api-subscriber');
-  const events = createRedis(config.redis, 'worker', 'msgpipe-api-events');
-  for (const [name, connection] of [['commands', redis], ['subscriber', subscriber], ['events', events]] as const) {
+  for (const [name, connection] of [['commands', redis], ['subscriber', subscriber]] as const) {
     connection.on('error', (error: Error) => onError(error, name));
   }
   const queues = new MessageQueues(redis, config.redis.prefix, config.queuePartitions);
-  const waiters = new MessageWaiters(events, config.redis.prefix, config.queuePartitions);
   const completions = new CompletionStream(subscriber, new KeySchema(config.redis.prefix));
+  const waiters = new MessageWaiters(completions);
   return {
     redis,
     queues,
     waiters,
     completions,
     async close() {
-      await Promise.all([queues.close(), waiters.close(), completions.close()]);
+      await Promise.all([queues.close(), completions.close()]);
       await redis.quit().catch(() => redis.disconnect());
-      events.disconnect();
     },
   };
 }

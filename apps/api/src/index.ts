@@ -3,4 +3,4 @@ export { CompletionStream } from './completion-stream.js';
 export { openConnections, type ApiConnections } from './connections.js';
 export type { AppEnv } from './context.js';
 export { MessageQueues } from './message-queues.js';
-export { MessageWaiters } from './message-waiters.js';
+export { MessageWaiters, type Outcome, type Waiting } from './message-waiters.js';

@@ -1,59 +1,48 @@
-import { queueName, queuePrefix, type RedisClient } from '@msgpipe/shared';
-import { QueueEvents } from 'bullmq';
+import type { CompletionStream } from './completion-stream.js';
 
 export type Outcome = 'completed' | 'failed';
 
+export interface Waiting {
+  /** Settles once the SUBSCRIBE is confirmed: enqueue only after, or an instant answer is missed. */
+  subscribed: Promise<void>;
+  /** How the message ended, or undefined when `ms` passed (or it was cancelled) first. */
+  outcome: Promise<Outcome | undefined>;
+  cancel(): void;
+}
+
 /**
- * `POST /v1/messages?wait=MS`: one QueueEvents listener per queue partition for the whole API
- * process (not a connection per request), fanned out to the requests waiting on a job id.
+ * `POST /v1/messages?wait=MS`, through the completions channel the worker's record script
+ * publishes each finished message on. Subscribed only while a request waits on that IP (the
+ * refcount in CompletionStream shares the channel), so an API process that nobody waits on
+ * reads nothing, rather than every event of every job as a queue-events stream reader would.
  */
 export class MessageWaiters {
-  readonly #listeners: QueueEvents[];
-  readonly #waiting = new Map<string, Set<(outcome: Outcome) => void>>();
+  constructor(private readonly completions: CompletionStream) {}
 
-  /** `connection`: a worker-role connection of its own (QueueEvents blocks on it). */
-  constructor(connection: RedisClient, redisPrefix: string, partitions: number) {
-    this.#listeners = Array.from({ length: partitions }, (_, partition) => {
-      const events = new QueueEvents(queueName(partition), { connection, prefix: queuePrefix(redisPrefix, partition) });
-      events.on('completed', ({ jobId }) => this.#settle(jobId, 'completed'));
-      // Emitted once the job is failed for good; attempts that will be retried are not failures yet.
-      events.on('failed', ({ jobId }) => this.#settle(jobId, 'failed'));
-      events.on('error', () => {}); // the connection reconnects by itself; a waiter times out meanwhile
-      return events;
-    });
-  }
-
-  async ready(): Promise<void> {
-    await Promise.all(this.#listeners.map((events) => events.waitUntilReady()));
-  }
-
-  /**
-   * Registers interest in a job before it is enqueued (so its end cannot be missed), and
-   * returns how it ended, or undefined when `ms` passed first. Call `cancel` if the enqueue fails.
-   */
-  expect(id: string, ms: number): { outcome: Promise<Outcome | undefined>; cancel(): void } {
+  /** Every end, `cancel` included, unsubscribes: call it when the enqueue fails. */
+  expect(ip: string, id: string, ms: number): Waiting {
+    let ended = false;
     let settle!: (outcome: Outcome | undefined) => void;
     const outcome = new Promise<Outcome | undefined>((resolve) => (settle = resolve));
-    const listener = (value: Outcome) => finish(value);
-    const timer = setTimeout(() => finish(undefined), ms);
-    const finish = (value: Outcome | undefined) => {
+    const subscription = this.completions.subscribe(ip, (entry) => {
+      if (entry.id === id) end(entry.status);
+    });
+    const timer = setTimeout(() => end(undefined), ms);
+    const end = (value: Outcome | undefined) => {
+      if (ended) return;
+      ended = true;
       clearTimeout(timer);
-      const listeners = this.#waiting.get(id);
-      listeners?.delete(listener);
-      if (listeners?.size === 0) this.#waiting.delete(id);
       settle(value);
+      // A SUBSCRIBE still in flight is undone once it lands; a failed one left nothing behind.
+      void subscription.then((unsubscribe) => unsubscribe(), () => {});
     };
-    const listeners = this.#waiting.get(id) ?? new Set();
-    listeners.add(listener);
-    this.#waiting.set(id, listeners);
-    return { outcome, cancel: () => finish(undefined) };
-  }
-
-  #settle(id: string, outcome: Outcome): void {
-    for (const listener of [...(this.#waiting.get(id) ?? [])]) listener(outcome);
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.#listeners.map((events) => events.close()));
+    const subscribed = subscription.then(
+      () => {},
+      (error: unknown) => {
+        end(undefined);
+        throw error;
+      },
+    );
+    return { subscribed, outcome, cancel: () => end(undefined) };
   }
 }

@@ -5,7 +5,7 @@ import { IdempotencyKeys, type AcceptedMessage, type Claim } from '../idempotenc
 import { readMessage } from '../message-body.js';
 import { newMessageId } from '../message-id.js';
 import { fromHistory, fromJob, type MessageView } from '../message-view.js';
-import type { MessageWaiters, Outcome } from '../message-waiters.js';
+import type { Outcome, Waiting } from '../message-waiters.js';
 
 const MESSAGE_ID = /^[A-Za-z0-9_-]{22}$/;
 const MAX_WAIT_MS = 30_000;
@@ -24,10 +24,25 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
   /** The finished message for `?wait`, or undefined while it is not finished. */
   async function finished(accepted: AcceptedMessage, outcome: Promise<Outcome | undefined>): Promise<MessageView | undefined> {
     await outcome;
-    // Read it back whether the event came or not: a finish the listener missed (it was
-    // reconnecting) is still found, and the history is the record either way.
+    // Read it back whether the entry came or not: a finish published while the subscriber was
+    // reconnecting is still found, and the history is the record either way.
     const entry = await redisWork(() => history.find(accepted.ip, accepted.id));
     return entry && fromHistory(entry, accepted.ip);
+  }
+
+  /** Subscribes for `?wait` within the usual deadline: Redis down is a quick 503, nothing enqueued. */
+  async function listen(ip: string, id: string, ms: number): Promise<Waiting> {
+    let waiting: Waiting | undefined;
+    try {
+      return await redisWork(async () => {
+        waiting = waiters.expect(ip, id, ms);
+        await waiting.subscribed;
+        return waiting;
+      });
+    } catch (error) {
+      waiting?.cancel(); // a SUBSCRIBE that lands after the deadline is undone
+      throw error;
+    }
   }
 
   /**
@@ -62,28 +77,33 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
       const { claim, headers } = await admit(planned, idempotencyKey);
       for (const [name, value] of Object.entries(headers)) c.header(name, value);
       const accepted = claim?.accepted ?? planned;
-      let waiting: ReturnType<MessageWaiters['expect']> | undefined;
-      if (claim?.kind === 'repeat') {
-        // A repeat may well be finished already: answer from the history without waiting.
-        const entry = waitMs ? await redisWork(() => history.find(ip, accepted.id)) : undefined;
-        if (entry) {
-          c.header('Location', `/v1/messages/${accepted.id}`);
-          return c.json(fromHistory(entry, ip), 200);
-        }
-        if (waitMs) waiting = waiters.expect(accepted.id, waitMs);
-      } else {
-        // Listen before enqueueing, so a message answered at once is not missed.
-        if (waitMs) waiting = waiters.expect(accepted.id, waitMs);
-        try {
+      let waiting: Waiting | undefined;
+      try {
+        if (claim?.kind === 'repeat') {
+          // A repeat may well be finished already: answer from the history without waiting.
+          // Once subscribed, look again: it may have finished between the read and the SUBSCRIBE.
+          let entry = waitMs ? await redisWork(() => history.find(ip, accepted.id)) : undefined;
+          if (waitMs && !entry) {
+            waiting = await listen(ip, accepted.id, waitMs);
+            entry = await redisWork(() => history.find(ip, accepted.id));
+          }
+          if (entry) {
+            waiting?.cancel();
+            c.header('Location', `/v1/messages/${accepted.id}`);
+            return c.json(fromHistory(entry, ip), 200);
+          }
+        } else {
+          // Subscribed before enqueueing, so a message answered at once is not missed.
+          if (waitMs) waiting = await listen(ip, accepted.id, waitMs);
           // An unconfirmed claim's message may be in the queue already: adding the same job id
           // again is a no-op, so a retry cannot enqueue it twice.
           await redisWork(() => queues.enqueue({ ...accepted, message }));
-        } catch (error) {
-          waiting?.cancel();
-          throw error;
+          metrics.messagesAccepted.inc();
+          if (claim) await redisWork(() => idempotency.confirm(claim, accepted));
         }
-        metrics.messagesAccepted.inc();
-        if (claim) await redisWork(() => idempotency.confirm(claim, accepted));
+      } catch (error) {
+        waiting?.cancel();
+        throw error;
       }
       c.header('Location', `/v1/messages/${accepted.id}`);
       const done = waiting && (await finished(accepted, waiting.outcome));
