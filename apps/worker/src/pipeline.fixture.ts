@@ -8,39 +8,55 @@ import {
   MESSAGE_JOB_OPTIONS,
   queueName,
   queuePrefix,
+  StatsStore,
   type Config,
   type HistoryEntry,
   type MessageJob,
   type RedisClient,
 } from '@msgpipe/shared';
 import { parsePrometheusText, samplesOf, testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue, type JobsOptions, type JobState } from 'bullmq';
 import { createWorker, type MessageWorker, type WorkerDeps } from './worker.js';
 
 export const silentLogger = createLogger({ name: 'worker-test', level: 'silent', pretty: false });
 
 /**
- * A worker on the test Redis with a prefix of its own, the queue the API would fill, and
- * readers for what the worker wrote: the pieces of a pipeline without the HTTP API.
+ * A worker on the test Redis with a prefix of its own, the queues the API would fill (one per
+ * QUEUE_PARTITIONS), and readers for what the worker wrote: the pieces of a pipeline without
+ * the HTTP API.
  */
 export class Pipeline {
   readonly config: Config;
   readonly connection: RedisClient;
   readonly keys: KeySchema;
-  readonly queue: Queue<MessageJob>;
+  /** One queue per partition, indexed by partition number. */
+  readonly queues: readonly Queue<MessageJob>[];
   readonly history: HistoryStore;
+  readonly stats: StatsStore;
   worker: MessageWorker | undefined;
+  /** The partition each enqueued job went to. */
+  readonly #partitionOf = new Map<string, number>();
 
   constructor(env: Record<string, string> = {}) {
     this.config = loadConfig({ REDIS_URL: testRedisUrl(), REDIS_PREFIX: uniquePrefix('pipeline'), LOG_LEVEL: 'silent', ...env });
     this.connection = createRedis(this.config.redis, 'worker', 'pipeline-test');
     this.keys = new KeySchema(this.config.redis.prefix);
-    this.queue = new Queue<MessageJob>(queueName(0), {
-      connection: this.connection,
-      prefix: queuePrefix(this.config.redis.prefix, 0),
-      defaultJobOptions: MESSAGE_JOB_OPTIONS,
-    });
+    this.queues = Array.from(
+      { length: this.config.queuePartitions },
+      (_, partition) =>
+        new Queue<MessageJob>(queueName(partition), {
+          connection: this.connection,
+          prefix: queuePrefix(this.config.redis.prefix, partition),
+          defaultJobOptions: MESSAGE_JOB_OPTIONS,
+        }),
+    );
     this.history = new HistoryStore(this.connection, this.keys);
+    this.stats = new StatsStore(this.connection, this.keys, this.config);
+  }
+
+  /** Partition 0's queue: the only one unless QUEUE_PARTITIONS says more. */
+  get queue(): Queue<MessageJob> {
+    return this.queues[0]!;
   }
 
   startWorker(deps: Partial<Omit<WorkerDeps, 'config' | 'connection'>> = {}): MessageWorker {
@@ -48,10 +64,27 @@ export class Pipeline {
     return this.worker;
   }
 
-  async enqueue(message: string, ip = '1.2.3.4', options: JobsOptions = {}): Promise<MessageJob> {
+  /** Closes the worker (letting jobs in flight finish, up to SHUTDOWN_TIMEOUT_MS) and forgets it. */
+  async stopWorker(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.close();
+  }
+
+  async enqueue(message: string, ip = '1.2.3.4', options: JobsOptions = {}, partition = 0): Promise<MessageJob> {
     const job: MessageJob = { id: `job-${Math.random().toString(36).slice(2)}`, ip, message, sendTime: new Date().toISOString() };
-    await this.queue.add(MESSAGE_JOB_NAME, job, { jobId: job.id, ...options });
+    await this.queues[partition]!.add(MESSAGE_JOB_NAME, job, { jobId: job.id, ...options });
+    this.#partitionOf.set(job.id, partition);
     return job;
+  }
+
+  /** The queue an enqueued job went to. */
+  queueOf(job: MessageJob): Queue<MessageJob> {
+    return this.queues[this.#partitionOf.get(job.id) ?? 0]!;
+  }
+
+  async stateOf(job: MessageJob): Promise<JobState | 'unknown'> {
+    return this.queueOf(job).getJobState(job.id);
   }
 
   /** Waits until the job is completed or failed, and returns which. */
@@ -59,15 +92,20 @@ export class Pipeline {
     return waitFor(
       `job ${job.id} to finish`,
       async () => {
-        const state = await this.queue.getJobState(job.id);
+        const state = await this.stateOf(job);
         return (state === 'completed' || state === 'failed') && state;
       },
       { timeoutMs },
     );
   }
 
+  /** Everything in the IP's history (up to 100 entries), newest first. */
+  async historyOf(ip: string): Promise<HistoryEntry[]> {
+    return this.history.list(ip, 100);
+  }
+
   async entriesOf(job: MessageJob): Promise<HistoryEntry[]> {
-    return (await this.history.list(job.ip, 100)).filter((entry) => entry.id === job.id);
+    return (await this.historyOf(job.ip)).filter((entry) => entry.id === job.id);
   }
 
   /** A worker metric's value (undefined when it has no such sample). */
@@ -77,8 +115,8 @@ export class Pipeline {
   }
 
   async close(): Promise<void> {
-    await this.worker?.close();
-    await this.queue.close();
+    await this.stopWorker();
+    await Promise.all(this.queues.map((queue) => queue.close()));
     this.connection.disconnect();
   }
 }
