@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseProcStat, sampleProcess } from './proc-stats.js';
+import { parseProcStat, peaksByTenth, sampleProcess } from './proc-stats.js';
 
 describe('parseProcStat', () => {
   it('reads utime + stime and rss, even when the command name holds spaces and parentheses', () => {
@@ -12,5 +12,21 @@ describe('parseProcStat', () => {
     expect(sample?.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
     expect(sample!.rssBytes).toBeLessThan(process.memoryUsage().rss * 2);
     expect(sample?.cpuSeconds).toBeGreaterThan(0);
+  });
+});
+
+describe('peaksByTenth', () => {
+  it('gives the highest value of each tenth of the span, carrying the last one over empty tenths', () => {
+    const samples: Array<[number, number]> = [
+      [0, 5],
+      [5, 9],
+      [12, 4],
+      [55, 7],
+      [99, 6],
+      [100, 8],
+    ];
+    expect(peaksByTenth(samples)).toEqual([9, 4, 4, 4, 4, 7, 7, 7, 7, 8]);
+    expect(peaksByTenth([])).toEqual([]);
+    expect(peaksByTenth([[3, 1]])).toEqual([1]);
   });
 });

@@ -38,14 +38,33 @@ export interface ProcessUsage {
   /** Resident memory when the phase started and when it ended: flat memory shows here. */
   rssStartMiB?: number;
   rssEndMiB?: number;
+  /**
+   * Peak resident memory in each tenth of the phase: a leak climbs from one tenth to the next,
+   * while a garbage collector's sawtooth only makes single tenths stand out.
+   */
+  rssTenthsMiB?: number[];
 }
 
 const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
-/** Watches processes over one phase: CPU used between start and stop, and peak RSS. */
+/** The highest value in each tenth of the time span of `samples` (time, value). */
+export function peaksByTenth(samples: ReadonlyArray<readonly [number, number]>): number[] {
+  if (samples.length === 0) return [];
+  const from = samples[0]![0];
+  const span = samples.at(-1)![0] - from || 1;
+  const peaks: number[] = [];
+  for (const [time, value] of samples) {
+    const tenth = Math.min(9, Math.floor(((time - from) / span) * 10));
+    peaks[tenth] = Math.max(peaks[tenth] ?? 0, value);
+  }
+  for (let tenth = 1; tenth < peaks.length; tenth++) peaks[tenth] ??= peaks[tenth - 1]!;
+  return peaks;
+}
+
+/** Watches processes over one phase: CPU used between start and stop, and RSS over time. */
 export class ProcessWatch {
   #start = new Map<string, ProcessSample>();
-  #peakRss = new Map<string, number>();
+  #rss = new Map<string, Array<[number, number]>>();
   #timer: NodeJS.Timeout | undefined;
   #startedAt = 0;
 
@@ -57,13 +76,13 @@ export class ProcessWatch {
       const sample = sampleProcess(pid);
       if (sample) this.#start.set(name, sample);
     }
-    this.#timer = setInterval(() => this.#samplePeaks(), 500);
+    this.#timer = setInterval(() => this.#sampleRss(), 500);
   }
 
   /** Per process: CPU seconds used over the phase, the same as a share of one core (1 = one core busy), peak RSS. */
   stop(): Record<string, ProcessUsage> {
     clearInterval(this.#timer);
-    this.#samplePeaks();
+    this.#sampleRss();
     const seconds = (performance.now() - this.#startedAt) / 1000;
     const result: Record<string, ProcessUsage> = {};
     for (const [name, pid] of this.pids) {
@@ -74,18 +93,23 @@ export class ProcessWatch {
       result[name] = {
         cpuSeconds,
         cpuCores: Math.round((cpuSeconds / seconds) * 100) / 100,
-        rssMiB: mib(this.#peakRss.get(name) ?? last.rssBytes),
+        rssMiB: mib(Math.max(last.rssBytes, ...(this.#rss.get(name) ?? []).map(([, rss]) => rss))),
         rssStartMiB: mib(first.rssBytes),
         rssEndMiB: mib(last.rssBytes),
+        rssTenthsMiB: peaksByTenth(this.#rss.get(name) ?? []).map(mib),
       };
     }
     return result;
   }
 
-  #samplePeaks(): void {
+  #sampleRss(): void {
+    const now = performance.now();
     for (const [name, pid] of this.pids) {
       const sample = sampleProcess(pid);
-      if (sample) this.#peakRss.set(name, Math.max(this.#peakRss.get(name) ?? 0, sample.rssBytes));
+      if (!sample) continue;
+      const samples = this.#rss.get(name) ?? [];
+      samples.push([now, sample.rssBytes]);
+      this.#rss.set(name, samples);
     }
   }
 }

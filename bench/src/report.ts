@@ -64,6 +64,13 @@ export function formatReport(result: BenchResult): string {
     .filter(([, figures]) => figures.rssMiB !== undefined)
     .map(([name, figures]) => `${name} ${figures.rssMiB} MiB (${figures.rssStartMiB} → ${figures.rssEndMiB})`);
   lines.push(`Peak RSS in the last phase (start → end): ${rss.join(', ')}`);
+  const last = result.phases.at(-1);
+  if (last && last.seconds >= 60) {
+    const tenths = Object.entries(last.processes)
+      .filter(([, figures]) => figures.rssTenthsMiB?.length)
+      .map(([name, figures]) => `${name} ${figures.rssTenthsMiB!.join(' ')}`);
+    lines.push(`  peak RSS in each tenth of it, MiB (flat memory: no climb from tenth to tenth): ${tenths.join('; ')}`);
+  }
   const { usedBeforeMiB, usedAfterMiB, messages, history } = result.redisMemory;
   const kib = (bytes: number | null) => (bytes === null ? '–' : `${(bytes / 1024).toFixed(0)} KiB`);
   lines.push(
