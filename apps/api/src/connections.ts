@@ -10,7 +10,13 @@ export interface ApiConnections {
   queues: MessageQueues;
   waiters: MessageWaiters;
   completions: CompletionStream;
+  /** True once both connections are ready; false if `ms` passed first (Redis down or slow). */
+  whenReady(ms: number): Promise<boolean>;
   close(): Promise<void>;
+}
+
+function ready(client: RedisClient): Promise<void> {
+  return client.status === 'ready' ? Promise.resolve() : new Promise((resolve) => client.once('ready', () => resolve()));
 }
 
 /**
@@ -31,6 +37,15 @@ export function openConnections(config: Config, onError: (error: Error, connecti
     queues,
     waiters,
     completions,
+    async whenReady(ms) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+      try {
+        return await Promise.race([Promise.all([ready(redis), ready(subscriber)]).then(() => true), timedOut]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     async close() {
       await Promise.all([queues.close(), completions.close()]);
       await redis.quit().catch(() => redis.disconnect());

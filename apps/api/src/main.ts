@@ -12,15 +12,16 @@ if (!loaded.adminToken) logger.warn(`ADMIN_TOKEN is not set; this process genera
 const connections = openConnections(config, (error, connection) => logger.warn({ err: error.message, connection }, 'redis connection error'));
 const app = createApp({ config, ...connections, logger });
 
-const server = startHttpServer({
-  fetch: app.fetch,
-  port: config.port,
-  hostname: config.host,
-  onListening: (port) => logger.info({ url: `http://${config.host}:${port}`, redis: redactRedisUrl(config.redis.url) }, 'api listening'),
-});
-
+/**
+ * How long the API waits for Redis before it listens: long enough that the first requests
+ * meet a connected API rather than 503s while it connects, short enough that a Redis that is
+ * down still gets a listening API (/healthz 200, /readyz 503) within seconds.
+ */
+const REDIS_READY_WAIT_MS = 3000;
 /** How long a stop waits for the Redis connections to close once every request is answered. */
 const REDIS_CLOSE_GRACE_MS = 1000;
+
+let server: ReturnType<typeof startHttpServer> | undefined;
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -32,15 +33,7 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }, config.shutdownTimeoutMs).unref();
   connections.completions.endStreams();
-  // Keep-alive connections turn idle as their last response ends (streams included): close
-  // each as soon as it does, rather than waiting out the keep-alive timeout.
-  const closeIdle = () => ('closeIdleConnections' in server ? server.closeIdleConnections() : undefined);
-  const sweeper = setInterval(closeIdle, 100);
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    closeIdle();
-  });
-  clearInterval(sweeper);
+  if (server) await drain(server);
   // Every request is answered. Closing the Redis connections politely needs Redis: when it is
   // down, that must not turn a clean stop into a timeout (exit 1 after SHUTDOWN_TIMEOUT_MS).
   const closed = await Promise.race([
@@ -58,5 +51,31 @@ async function shutdown(signal: string): Promise<void> {
   logger.info('api stopped');
   process.exit(0);
 }
+
+/** Stops listening and answers the requests in flight. */
+async function drain(listening: NonNullable<typeof server>): Promise<void> {
+  // Keep-alive connections turn idle as their last response ends (streams included): close
+  // each as soon as it does, rather than waiting out the keep-alive timeout.
+  const closeIdle = () => ('closeIdleConnections' in listening ? listening.closeIdleConnections() : undefined);
+  const sweeper = setInterval(closeIdle, 100);
+  await new Promise<void>((resolve) => {
+    listening.close(() => resolve());
+    closeIdle();
+  });
+  clearInterval(sweeper);
+}
+
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 process.once('SIGINT', () => void shutdown('SIGINT'));
+
+if (!(await connections.whenReady(REDIS_READY_WAIT_MS))) {
+  logger.warn({ waitedMs: REDIS_READY_WAIT_MS }, 'redis is not ready yet; listening anyway: requests that need it answer 503 until it is');
+}
+if (!stopping) {
+  server = startHttpServer({
+    fetch: app.fetch,
+    port: config.port,
+    hostname: config.host,
+    onListening: (port) => logger.info({ url: `http://${config.host}:${port}`, redis: redactRedisUrl(config.redis.url) }, 'api listening'),
+  });
+}
