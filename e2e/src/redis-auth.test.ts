@@ -1,12 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisServer } from '@msgpipe/redis-server';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_MAIN, childEnv, NodeProcess, repoRoot, WORKER_MAIN } from './processes.js';
-import { exerciseEverything, expectNoSecrets, expectUnavailable, startPipeline, type SecuredPipeline } from './secured-pipeline.js';
+import { aclConfig, exerciseEverything, expectNoSecrets, expectUnavailable, startPipeline, type SecuredPipeline } from './secured-pipeline.js';
 
 const secret = () => randomBytes(18).toString('hex');
 
@@ -71,15 +71,6 @@ describe('Redis with requirepass, the password in REDIS_URL', () => {
     expectNoSecrets(pipeline, [password]);
   });
 });
-
-/** The shipped ACL, its password hash filled in, and an admin user for the test's own checks. */
-function aclConfig(password: string, adminPassword: string): string {
-  const shipped = readFileSync(join(repoRoot, 'deploy/redis-acl.conf'), 'utf8');
-  const hash = createHash('sha256').update(password).digest('hex');
-  const filled = shipped.replace('#REPLACE_WITH_THE_SHA256_OF_THE_PASSWORD', `#${hash}`);
-  expect(filled).not.toBe(shipped);
-  return `${filled}\nuser admin on >${adminPassword} ~* &* +@all\n`;
-}
 
 describe('an ACL user with only what deploy/redis-acl.conf grants', () => {
   const password = secret();

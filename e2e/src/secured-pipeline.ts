@@ -1,18 +1,35 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort } from '@msgpipe/redis-server';
 import { openEventStream, parsePrometheusText, postMessage, request, samplesOf, waitFor, type TestResponse } from '@msgpipe/testkit';
 import { expect } from 'vitest';
-import { API_MAIN, childEnv, NodeProcess, WORKER_MAIN } from './processes.js';
+import { API_MAIN, childEnv, NodeProcess, repoRoot, WORKER_MAIN } from './processes.js';
 
 /** Helpers for the Redis AUTH / ACL / TLS tests: the built API and one worker on a given REDIS_URL. */
 
 export const ADMIN_TOKEN = 'redis-auth-e2e-admin-token';
 export const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
+/**
+ * An ACL file (default: the shipped deploy/redis-acl.conf) with the msgpipe user's password
+ * hash filled in, plus an admin user for the test's own checks (ACL LOG, CLIENT LIST, …).
+ */
+export function aclConfig(password: string, adminPassword: string, aclFile = join(repoRoot, 'deploy/redis-acl.conf')): string {
+  const shipped = readFileSync(aclFile, 'utf8');
+  const hash = createHash('sha256').update(password).digest('hex');
+  const filled = shipped.replace('#REPLACE_WITH_THE_SHA256_OF_THE_PASSWORD', `#${hash}`);
+  expect(filled).not.toBe(shipped);
+  return `${filled}\nuser admin on >${adminPassword} ~* &* +@all\n`;
+}
+
 export interface SecuredPipeline {
   readonly api: NodeProcess;
   readonly worker: NodeProcess;
   readonly baseUrl: string;
   readonly workerMetricsUrl: string;
+  /** The environment both processes run with, e.g. for starting another worker. */
+  readonly env: NodeJS.ProcessEnv;
   /** Every response body and metrics text the test saw, for the secret checks. */
   readonly seen: string[];
   /** Everything both processes wrote, plus everything in `seen`. */
@@ -44,6 +61,7 @@ export async function startPipeline(redisUrl: string, extraEnv: Record<string, s
     worker,
     baseUrl: `http://127.0.0.1:${port}`,
     workerMetricsUrl: `http://127.0.0.1:${metricsPort}`,
+    env,
     seen,
     everything: () => [api.output, worker.output, ...seen].join('\n'),
     stop: async () => {
