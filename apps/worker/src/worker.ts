@@ -1,4 +1,4 @@
-import { HistoryStore, KeySchema, queueName, queuePrefix, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
+import { HistoryStore, KeySchema, queueName, queuePrefix, withRedisHint, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
 import { MetricsTime, Worker, type RateLimiterOptions } from 'bullmq';
 import { responderBackoffStrategy } from './backoff.js';
 import { MeasuredResponder } from './measured-responder.js';
@@ -83,7 +83,8 @@ export class MessageWorker {
         limiter,
       });
       const errors = new RepeatedErrorLog((fields) => logger.warn({ ...fields, queue: worker.name }, 'worker error'));
-      worker.on('error', (error) => errors.report(error.message));
+      // With the hint: a permission the ACL lacks shows up here, refused inside BullMQ's scripts.
+      worker.on('error', (error) => errors.report(withRedisHint(error)));
       return worker;
     });
   }

@@ -22,7 +22,7 @@ export {
   type ConnectionRole,
   type RedisClient,
 } from './redis.js';
-export { explainConnectionErrors, redisErrorHint } from './redis-error-hints.js';
+export { explainConnectionErrors, redisErrorHint, withRedisHint } from './redis-error-hints.js';
 export { Retention } from './retention.js';
 export { StatsStore, type MinuteCount, type Sender, type StatsSnapshot } from './stats.js';
 export { dayExpiresAt, lastMinutes, minuteExpiresAt, utcDay, utcMinute } from './stats-time.js';

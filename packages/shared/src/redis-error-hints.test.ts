@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { explainConnectionErrors, redisErrorHint } from './redis-error-hints.js';
+import { explainConnectionErrors, redisErrorHint, withRedisHint } from './redis-error-hints.js';
 
 function errorWithCode(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
@@ -16,9 +16,20 @@ describe('redisErrorHint', () => {
     expect(redisErrorHint(new Error(message))).toMatch(/^Redis authentication failed: check the user name and password in REDIS_URL$/);
   });
 
-  it('points a denied command at the shipped ACL', () => {
-    const hint = redisErrorHint(new Error("NOPERM this user has no permissions to run the 'info' command"));
-    expect(hint).toMatch(/ACL .*deploy\/redis-acl\.conf/);
+  it.each([
+    "NOPERM this user has no permissions to run the 'info' command",
+    // The same denial inside a Lua script, as Redis 7.0 words it.
+    "ERR The user executing the script can't run this command or subcommand script: 1a2b3c, on @user_script:42.",
+  ])('points a denied command at the shipped ACL: %s', (message) => {
+    expect(redisErrorHint(new Error(message))).toMatch(/ACL .*deploy\/redis-acl\.conf/);
+  });
+
+  it('appends the hint to a message once, and leaves a message without one alone', () => {
+    const denied = new Error('NOPERM no permissions');
+    const once = withRedisHint(denied);
+    expect(once).toMatch(/^NOPERM no permissions -- .*deploy\/redis-acl\.conf$/);
+    expect(withRedisHint(new Error(once))).toBe(once);
+    expect(withRedisHint(new Error('OOM command not allowed'))).toBe('OOM command not allowed');
   });
 
   it.each(['SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED'])(

@@ -22,7 +22,8 @@ export function redisErrorHint(error: Error): string | undefined {
   if (/^(WRONGPASS|NOAUTH)\b|^ERR invalid password/.test(error.message)) {
     return 'Redis authentication failed: check the user name and password in REDIS_URL';
   }
-  if (/^NOPERM\b/.test(error.message)) {
+  // A command refused inside a Lua script (BullMQ's or ours) is worded differently (Redis 7.0).
+  if (/^NOPERM\b|^ERR The user executing the script can't run this command/.test(error.message)) {
     return 'the Redis ACL user may not run this command or touch these keys: see deploy/redis-acl.conf';
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
@@ -32,6 +33,12 @@ export function redisErrorHint(error: Error): string | undefined {
     return `Redis TLS certificate not trusted (${code}): give Node the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem`;
   }
   return undefined;
+}
+
+/** The error's message with its hint, if it has one and does not carry it already. */
+export function withRedisHint(error: Error): string {
+  const hint = error.message.includes(HINT_MARK) ? undefined : redisErrorHint(error);
+  return hint ? `${error.message}${HINT_MARK}${hint}` : error.message;
 }
 
 /** An ioredis Redis or Cluster, as far as this module cares. */
@@ -65,8 +72,7 @@ export function explainConnectionErrors(connection: Connection): void {
   connection.prependListener('error', (error: unknown) => {
     if (!(error instanceof Error)) return;
     withoutCredentials(error);
-    const hint = error.message.includes(HINT_MARK) ? undefined : redisErrorHint(error);
-    if (hint) error.message = `${error.message}${HINT_MARK}${hint}`;
+    error.message = withRedisHint(error);
     // ioredis prints errors nobody listens to; this listener must not silence that.
     if (connection.listenerCount('error') === 1) console.error('[ioredis] Unhandled error event:', error.message);
   });
