@@ -20,6 +20,7 @@ describe('redisErrorHint', () => {
     "NOPERM this user has no permissions to run the 'info' command",
     // The same denial inside a Lua script, as Redis 7.0 words it.
     "ERR The user executing the script can't run this command or subcommand script: 1a2b3c, on @user_script:42.",
+    "ERR The user executing the script can't access at least one of the keys mentioned in the command script: 1a2b3c, on @user_script:7.",
   ])('points a denied command at the shipped ACL: %s', (message) => {
     expect(redisErrorHint(new Error(message))).toMatch(/ACL .*deploy\/redis-acl\.conf/);
   });

@@ -23,7 +23,7 @@ export function redisErrorHint(error: Error): string | undefined {
     return 'Redis authentication failed: check the user name and password in REDIS_URL';
   }
   // A command refused inside a Lua script (BullMQ's or ours) is worded differently (Redis 7.0).
-  if (/^NOPERM\b|^ERR The user executing the script can't run this command/.test(error.message)) {
+  if (/^NOPERM\b|^ERR The user executing the script can't (run this command|access)/.test(error.message)) {
     return 'the Redis ACL user may not run this command or touch these keys: see deploy/redis-acl.conf';
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
