@@ -1,3 +1,4 @@
+import type { HistoryEntry } from '@msgpipe/shared';
 import { Hono } from 'hono';
 import type { AppEnv, Services } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -45,6 +46,55 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
     }
   }
 
+  /** Runs `work`; if it fails, the wait it may have started ends too. */
+  async function cancelOnFailure<T>(waiting: () => Waiting | undefined, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      waiting()?.cancel();
+      throw error;
+    }
+  }
+
+  /**
+   * A new (or unconfirmed) message into its queue, subscribed first for `?wait` so a message
+   * answered at once is not missed. An unconfirmed claim's message may be in the queue already:
+   * adding the same job id again is a no-op, so a retry cannot enqueue it twice.
+   */
+  async function enqueue(
+    accepted: AcceptedMessage,
+    message: string,
+    claim: Exclude<Claim, { kind: 'repeat' }> | undefined,
+    waitMs: number | undefined,
+  ): Promise<Waiting | undefined> {
+    const waiting = waitMs ? await listen(accepted.ip, accepted.id, waitMs) : undefined;
+    await cancelOnFailure(
+      () => waiting,
+      async () => {
+        await redisWork(() => queues.enqueue({ ...accepted, message }));
+        metrics.messagesAccepted.inc();
+        if (claim) await redisWork(() => idempotency.confirm(claim, accepted));
+      },
+    );
+    return waiting;
+  }
+
+  /**
+   * A repeated Idempotency-Key's message for `?wait`: its history entry when it is finished
+   * already, else a wait for it. Read again once subscribed: it may have finished in between.
+   */
+  async function findRepeat(accepted: AcceptedMessage, waitMs: number | undefined): Promise<{ entry?: HistoryEntry; waiting?: Waiting }> {
+    if (!waitMs) return {};
+    const find = () => redisWork(() => history.find(accepted.ip, accepted.id));
+    const entry = await find();
+    if (entry) return { entry };
+    const waiting = await listen(accepted.ip, accepted.id, waitMs);
+    const finishedMeanwhile = await cancelOnFailure(() => waiting, find);
+    if (!finishedMeanwhile) return { waiting };
+    waiting.cancel();
+    return { entry: finishedMeanwhile };
+  }
+
   /**
    * The rate limit comes first, so a refused request costs one round trip, Idempotency-Key or
    * not. A repeat of an accepted key therefore spends budget too, as any request does.
@@ -78,33 +128,14 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
       for (const [name, value] of Object.entries(headers)) c.header(name, value);
       const accepted = claim?.accepted ?? planned;
       let waiting: Waiting | undefined;
-      try {
-        if (claim?.kind === 'repeat') {
-          // A repeat may well be finished already: answer from the history without waiting.
-          // Once subscribed, look again: it may have finished between the read and the SUBSCRIBE.
-          let entry = waitMs ? await redisWork(() => history.find(ip, accepted.id)) : undefined;
-          if (waitMs && !entry) {
-            waiting = await listen(ip, accepted.id, waitMs);
-            entry = await redisWork(() => history.find(ip, accepted.id));
-          }
-          if (entry) {
-            waiting?.cancel();
-            c.header('Location', `/v1/messages/${accepted.id}`);
-            return c.json(fromHistory(entry, ip), 200);
-          }
-        } else {
-          // Subscribed before enqueueing, so a message answered at once is not missed.
-          if (waitMs) waiting = await listen(ip, accepted.id, waitMs);
-          // An unconfirmed claim's message may be in the queue already: adding the same job id
-          // again is a no-op, so a retry cannot enqueue it twice.
-          await redisWork(() => queues.enqueue({ ...accepted, message }));
-          metrics.messagesAccepted.inc();
-          if (claim) await redisWork(() => idempotency.confirm(claim, accepted));
-        }
-      } catch (error) {
-        waiting?.cancel();
-        throw error;
+      if (claim?.kind === 'repeat') {
+        const repeat = await findRepeat(accepted, waitMs);
+        if (repeat.entry) return c.json(fromHistory(repeat.entry, ip), 200, { Location: `/v1/messages/${accepted.id}` });
+        waiting = repeat.waiting;
+      } else {
+        waiting = await enqueue(accepted, message, claim, waitMs);
       }
+      // Only now: an error answer must not point at a message that was not accepted.
       c.header('Location', `/v1/messages/${accepted.id}`);
       const done = waiting && (await finished(accepted, waiting.outcome));
       if (done) return c.json(done, 200);

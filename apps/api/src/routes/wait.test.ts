@@ -182,6 +182,7 @@ describe('?wait while Redis is in trouble', () => {
     const response = await post(target, 'during the stall', '?wait=10000', '127.0.0.150').finally(() => redis.signal('SIGCONT'));
     expect(Date.now() - started).toBeLessThan(2000);
     expect(response.status).toBe(503);
+    expect(response.headers.location).toBeUndefined(); // nothing was accepted to point at
     await expectNothingSubscribed();
     expect((await target.queues.counts()).total.waiting).toBe(1); // the later probe's, no other
   });
@@ -193,6 +194,7 @@ describe('?wait while Redis is in trouble', () => {
     const response = await post(target, 'while down', '?wait=10000', '127.0.0.151');
     expect(Date.now() - started).toBeLessThan(2000);
     expect(response.status).toBe(503);
+    expect(response.headers.location).toBeUndefined();
     redis = await RedisServer.start({ port, dir });
     await expectNothingSubscribed();
   });
