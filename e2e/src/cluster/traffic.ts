@@ -24,11 +24,20 @@ export interface ClusterPipeline {
   stop(): Promise<void>;
 }
 
-/** The built API and `workers` workers on the cluster, with the rate limit off; resolves once all are ready. */
-export async function startPipelineOn(cluster: TestCluster, workers: number, env: Record<string, string>): Promise<ClusterPipeline> {
+/**
+ * The built API and `workers` workers on the cluster, with the rate limit off; resolves once all
+ * are ready, or with `ready: false` as soon as the API listens (for a Redis it cannot use).
+ * `env` overrides anything, REDIS_URL and REDIS_PREFIX included.
+ */
+export async function startPipelineOn(
+  cluster: TestCluster,
+  workers: number,
+  env: Record<string, string>,
+  { ready = true }: { ready?: boolean } = {},
+): Promise<ClusterPipeline> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const prefix = uniquePrefix('e2e-cluster');
+  const prefix = env.REDIS_PREFIX ?? uniquePrefix('e2e-cluster');
   const processEnv = childEnv({
     REDIS_URL: cluster.url,
     REDIS_CLUSTER_NODES: cluster.nodes,
@@ -42,6 +51,7 @@ export async function startPipelineOn(cluster: TestCluster, workers: number, env
   const pipeline = { baseUrl, prefix, processes, stop: async () => void (await Promise.all(processes.map((process) => process.stop('SIGKILL')))) };
   try {
     await processes[0]!.waitForOutput(/api listening/);
+    if (!ready) return pipeline;
     await waitUntilReady(baseUrl);
     await Promise.all(processes.slice(1).map((worker) => worker.waitForOutput(/worker consuming/)));
     return pipeline;

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { RedisServer } from '@msgpipe/redis-server';
+import { RedisServer, type RedisServerOptions } from '@msgpipe/redis-server';
+import { createTestCertificates, type TestCertificates } from './self-signed-cert.js';
 import { waitFor } from './wait-for.js';
 
 const run = promisify(execFile);
@@ -19,6 +20,29 @@ export interface ClusterOptions {
    * soon a replica takes over. Short by default so failover drills finish in seconds.
    */
   nodeTimeoutMs?: number;
+  /**
+   * TLS only, everywhere: clients, the cluster bus (`tls-cluster yes`) and replication
+   * (`tls-replication yes`); no plain port is open. The cluster makes its own CA and node
+   * certificate (removed by stop()); clients must trust `caFile`, e.g. via NODE_EXTRA_CA_CERTS.
+   * Default false.
+   */
+  tls?: boolean;
+  /** Users instead of the passwordless `default` user. Default: none. */
+  acl?: ClusterAcl;
+}
+
+/** ACL users every node loads, and the one the testkit itself works as. */
+export interface ClusterAcl {
+  /**
+   * `user …` lines in redis.conf syntax, loaded by every node (e.g. the filled-in
+   * deploy/redis-acl.conf plus an administrator). Comments are allowed.
+   */
+  users: string;
+  /**
+   * One of `users` allowed everything (`~* &* +@all`): `redis-cli --cluster create`, the
+   * health checks, cli() and the replicas' `masteruser`/`masterauth` run as this user.
+   */
+  admin: { username: string; password: string };
 }
 
 /** One node as the cluster sees it right now (roles change on failover). */
@@ -46,16 +70,26 @@ export class TestCluster {
   private constructor(
     readonly servers: readonly RedisServer[],
     private readonly dir: string,
+    private readonly certificates: TestCertificates | undefined,
+    private readonly admin: ClusterAcl['admin'] | undefined,
   ) {}
 
-  static async start({ masters = 3, replicasPerMaster = 0, nodeTimeoutMs = 1000 }: ClusterOptions = {}): Promise<TestCluster> {
+  static async start({ masters = 3, replicasPerMaster = 0, nodeTimeoutMs = 1000, tls = false, acl }: ClusterOptions = {}): Promise<TestCluster> {
+    // Redis asks a node connecting to the cluster bus for a certificate, whatever tls-auth-clients says.
+    const certificates = tls ? createTestCertificates({ clientAuth: true }) : undefined;
     const dir = mkdtempSync(join(tmpdir(), 'msgpipe-cluster-'));
+    const configFile = acl ? join(dir, 'users.conf') : undefined;
+    if (configFile && acl) {
+      // In a file rather than on the command line, where `ps` would show the admin's password.
+      const { username, password } = acl.admin;
+      writeFileSync(configFile, `${acl.users}\nmasteruser ${username}\nmasterauth ${password}\n`, { mode: 0o600 });
+    }
     const count = masters * (1 + replicasPerMaster);
     const started = await Promise.allSettled(
       Array.from({ length: count }, (_, index) => {
         const nodeDir = join(dir, `node-${index}`);
         mkdirSync(nodeDir);
-        return RedisServer.start({
+        const options: RedisServerOptions = {
           dir: nodeDir,
           settings: {
             'cluster-enabled': 'yes',
@@ -63,18 +97,36 @@ export class TestCluster {
             'cluster-node-timeout': String(nodeTimeoutMs),
             'cluster-announce-ip': '127.0.0.1',
           },
-        });
+        };
+        if (configFile) {
+          options.configFile = configFile;
+          // A config file turns off RedisServer's no-persistence defaults: keep them.
+          options.settings = { ...options.settings, save: '', appendonly: 'no' };
+        }
+        if (certificates) {
+          options.tls = certificates;
+          options.settings = { ...options.settings, 'tls-cluster': 'yes', 'tls-replication': 'yes' };
+        }
+        return RedisServer.start(options);
       }),
     );
     const servers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-    const cluster = new TestCluster(servers, dir);
+    const cluster = new TestCluster(servers, dir, certificates, acl?.admin);
     try {
       const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) throw failed.reason;
       await run(
         'redis-cli',
-        ['--cluster', 'create', ...servers.map((server) => `${server.host}:${server.port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'],
-        { timeout: 30_000 },
+        [
+          ...cluster.#connectionArgs(),
+          '--cluster',
+          'create',
+          ...servers.map((server) => `${server.host}:${server.port}`),
+          '--cluster-replicas',
+          String(replicasPerMaster),
+          '--cluster-yes',
+        ],
+        { timeout: 30_000, env: cluster.#cliEnv() },
       );
       await cluster.waitUntilHealthy();
       return cluster;
@@ -89,14 +141,33 @@ export class TestCluster {
     return this.servers.map((server) => `${server.host}:${server.port}`).join(',');
   }
 
-  /** A REDIS_URL for the apps (they take credentials from it; the nodes come from `nodes`). */
+  /**
+   * A REDIS_URL for the apps (they take credentials from it; the nodes come from `nodes`):
+   * `rediss://` with `tls`, and no user (see urlAs()).
+   */
   get url(): string {
     return this.servers[0]!.url;
   }
 
-  /** Runs a redis-cli command against one node and returns its raw reply. */
+  /** `url` with a user of the ACL, e.g. `rediss://msgpipe:PASSWORD@127.0.0.1:PORT`. */
+  urlAs(username: string, password: string): string {
+    const url = new URL(this.url);
+    url.username = encodeURIComponent(username);
+    url.password = encodeURIComponent(password);
+    return url.toString().replace(/\/$/, '');
+  }
+
+  /** The CA that signed the nodes' certificate, with `tls`: what clients must trust. */
+  get caFile(): string | undefined {
+    return this.certificates?.caFile;
+  }
+
+  /** Runs a redis-cli command against one node (as the ACL's admin, over TLS if so) and returns its raw reply. */
   async cli(server: RedisServer, ...args: string[]): Promise<string> {
-    const { stdout } = await run('redis-cli', ['-h', server.host, '-p', String(server.port), ...args], { timeout: 5000 });
+    const { stdout } = await run('redis-cli', ['-h', server.host, '-p', String(server.port), ...this.#connectionArgs(), ...args], {
+      timeout: 5000,
+      env: this.#cliEnv(),
+    });
     return stdout;
   }
 
@@ -151,6 +222,17 @@ export class TestCluster {
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((server) => server.stop(2000)));
     rmSync(this.dir, { recursive: true, force: true });
+    this.certificates?.remove();
+  }
+
+  /** redis-cli's TLS and user arguments; none for a plain, passwordless cluster. */
+  #connectionArgs(): string[] {
+    return [...(this.certificates ? ['--tls', '--cacert', this.certificates.caFile] : []), ...(this.admin ? ['--user', this.admin.username] : [])];
+  }
+
+  /** The admin's password goes to redis-cli through REDISCLI_AUTH, never its command line. */
+  #cliEnv(): NodeJS.ProcessEnv | undefined {
+    return this.admin ? { ...process.env, REDISCLI_AUTH: this.admin.password } : undefined;
   }
 
   #running(): RedisServer[] {

@@ -5,7 +5,7 @@ export { postMessage, request, type RequestOptions, type TestResponse } from './
 export { openEventStream, type EventStream, type ServerSentEvent } from './event-stream.js';
 export { parsePrometheusText, samplesOf, type Sample } from './prometheus-text.js';
 export { startOneNodeCluster } from './one-node-cluster.js';
-export { startCluster, TestCluster, type ClusterNode, type ClusterOptions } from './cluster.js';
+export { startCluster, TestCluster, type ClusterAcl, type ClusterNode, type ClusterOptions } from './cluster.js';
 export { waitFor, type WaitOptions } from './wait-for.js';
 export { createTestCertificates, type CertificateOptions, type TestCertificates } from './self-signed-cert.js';
 // For packages that declare only the testkit: a Redis of a test's own, to stall, fill or kill.

@@ -19,13 +19,23 @@ export interface CertificateOptions {
   subjectAltNames?: readonly string[];
   /** Name of the CA, to tell two test CAs apart in error messages. Default "msgpipe test CA". */
   caName?: string;
+  /**
+   * Also let the certificate identify a client (`extendedKeyUsage=serverAuth,clientAuth`), as
+   * the nodes of a cluster with `tls-cluster yes` do on the cluster bus, where Redis always asks
+   * the connecting node for a certificate. Default false: a server certificate only.
+   */
+  clientAuth?: boolean;
 }
 
 /**
  * Makes a CA and a server certificate with the openssl CLI, for tests of TLS with real
  * processes. Nothing is trusted by default: a client trusts the CA only when told to.
  */
-export function createTestCertificates({ subjectAltNames = ['IP:127.0.0.1'], caName = 'msgpipe test CA' }: CertificateOptions = {}): TestCertificates {
+export function createTestCertificates({
+  subjectAltNames = ['IP:127.0.0.1'],
+  caName = 'msgpipe test CA',
+  clientAuth = false,
+}: CertificateOptions = {}): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'msgpipe-tls-'));
   const file = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -35,7 +45,8 @@ export function createTestCertificates({ subjectAltNames = ['IP:127.0.0.1'], caN
     openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=msgpipe test redis',
       '-keyout', file('server.key'), '-out', file('server.csr'));
     // openssl x509 -req copies no extensions from the request: the SAN comes from this file.
-    writeFileSync(file('server.ext'), `subjectAltName=${subjectAltNames.join(',')}\nextendedKeyUsage=serverAuth\n`);
+    const usage = clientAuth ? 'serverAuth,clientAuth' : 'serverAuth';
+    writeFileSync(file('server.ext'), `subjectAltName=${subjectAltNames.join(',')}\nextendedKeyUsage=${usage}\n`);
     openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial',
       '-days', '2', '-extfile', file('server.ext'), '-out', file('server.crt'));
   } catch (error) {

@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto';
+import { createTestCertificates, openEventStream, postMessage, request, startCluster, waitFor, type TestCertificates, type TestCluster } from '@msgpipe/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aclConfig } from '../secured-pipeline.js';
+import { ADMIN_TOKEN, clientIps, expectExactlyOnce, sendFromEach, startPipelineOn, type ClusterPipeline } from './traffic.js';
+
+/**
+ * The product on a 3-master Redis Cluster over TLS only (client port, cluster bus and
+ * replication), as the least-privilege `msgpipe` user of deploy/redis-acl.conf.
+ */
+
+const PARTITIONS = 3;
+const IPS = clientIps(25, 24);
+const PER_IP = 5;
+const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+/**
+ * What ioredis's Cluster runs beyond a standalone connection: CLUSTER SLOTS to learn which node
+ * serves which slot, CLUSTER INFO as its ready check (`cluster_state:ok`). The shipped
+ * deploy/redis-acl.conf grants neither (see the `it.fails` below), so the msgpipe user gets
+ * them here on top of the shipped line, and nothing else.
+ */
+const CLUSTER_GRANTS = ['cluster|slots', 'cluster|info'];
+
+/** Anything in a log that means Redis refused us something, TLS went wrong or the cluster was unreachable. */
+const TROUBLE = /NOPERM|can't run this command|can't access|certificate|CERT_|SSL|TLS|ECONNRESET|EPROTO|handshake|Failed to refresh slots cache|redis connection error|"level":(50|60)/i;
+
+const secret = () => randomBytes(18).toString('hex');
+
+describe('msgpipe on a 3-master Redis Cluster over TLS, as the msgpipe ACL user', () => {
+  const password = secret();
+  const adminPassword = secret();
+  let cluster: TestCluster;
+  let otherCa: TestCertificates;
+  const pipelines: ClusterPipeline[] = [];
+  /** Every response body the tests saw, for the password check. */
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    const shipped = aclConfig(password, adminPassword); // the file's lines, hash filled in, plus `user admin … +@all`
+    const msgpipeLine = shipped.match(/^user msgpipe .*$/m)![0];
+    const users = [
+      shipped.replace(msgpipeLine, `${msgpipeLine} ${CLUSTER_GRANTS.map((command) => `+${command}`).join(' ')}`),
+      // The shipped line untouched, under another name, for ACL DRYRUN.
+      msgpipeLine.replace(/^user msgpipe /, 'user msgpipe-as-shipped '),
+    ].join('\n');
+    cluster = await startCluster({ masters: 3, tls: true, acl: { users, admin: { username: 'admin', password: adminPassword } } });
+    otherCa = createTestCertificates({ caName: 'some other CA' });
+  });
+
+  afterAll(async () => {
+    await Promise.all(pipelines.map((pipeline) => pipeline.stop()));
+    await cluster?.stop();
+    otherCa?.remove();
+  });
+
+  async function start(caFile: string, { ready = true, user = 'msgpipe' } = {}): Promise<ClusterPipeline> {
+    const pipeline = await startPipelineOn(
+      cluster,
+      2,
+      {
+        REDIS_URL: cluster.urlAs(user, password),
+        REDIS_CLUSTER_NODES: cluster.nodes,
+        NODE_EXTRA_CA_CERTS: caFile,
+        REDIS_PREFIX: 'msgpipe', // the ACL's key and channel patterns are `msgpipe:*`
+        QUEUE_PARTITIONS: String(PARTITIONS),
+        WORKER_CONCURRENCY: '10',
+      },
+      { ready },
+    );
+    pipelines.push(pipeline);
+    return pipeline;
+  }
+
+  function output(pipeline: ClusterPipeline): string {
+    return pipeline.processes.map((process) => process.output).join('\n');
+  }
+
+  function expectNoPasswords(pipeline: ClusterPipeline): void {
+    const everything = [output(pipeline), ...seen].join('\n');
+    for (const secretValue of [password, adminPassword]) {
+      expect(everything.includes(secretValue), `a password appeared in the output:\n${everything}`).toBe(false);
+    }
+  }
+
+  describe('with the cluster’s CA in NODE_EXTRA_CA_CERTS', () => {
+    let pipeline: ClusterPipeline;
+    beforeAll(async () => {
+      pipeline = await start(cluster.caFile!);
+    });
+
+    it('gives the processes a rediss:// URL with the msgpipe user and every node, and logs it without the password', () => {
+      expect(cluster.nodes.split(',')).toHaveLength(3);
+      for (const process of pipeline.processes) expect(process.output).toMatch(/"redis":"rediss:\/\/msgpipe:\*\*\*@127\.0\.0\.1:\d+"/);
+    });
+
+    it('answers every message from 24 IPs exactly once in their histories, and /v1/stats counts them', async () => {
+      const sent = await sendFromEach(pipeline.baseUrl, IPS, PER_IP);
+      await expectExactlyOnce(pipeline.baseUrl, sent);
+    });
+
+    it('answers through ?wait and the live stream (pub/sub over the cluster), and serves the dashboard', async () => {
+      const ip = '127.25.100.1';
+      const stream = await waitFor('the event stream to open', async () => {
+        const opened = await openEventStream(pipeline.baseUrl, '/v1/stream', { localAddress: ip });
+        if (opened.status === 200) return opened;
+        opened.close();
+        return undefined;
+      });
+      try {
+        const answered = await request(pipeline.baseUrl, '/v1/messages?wait=10000', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ message: 'hello over a secured cluster' }),
+          localAddress: ip,
+        });
+        seen.push(answered.text);
+        expect(answered.status, answered.text).toBe(200);
+        expect(answered.json()).toMatchObject({ status: 'completed', ip, response: `Hello, user from ${ip}!` });
+        const [event] = await stream.take(1);
+        expect(event!.id).toBe(answered.json().id);
+      } finally {
+        stream.close();
+      }
+      for (const path of ['/admin', '/admin/queues', '/admin/queues/api/queues?activeQueue=messages&status=completed', '/admin/queues/api/redis/stats', '/readyz']) {
+        const response = await request(pipeline.baseUrl, path, { headers: asAdmin });
+        seen.push(response.text);
+        expect(response.status, `${path}: ${response.text}`).toBe(200);
+      }
+    });
+
+    it('was denied nothing on any node (ACL LOG, read as admin), and only msgpipe connected', async () => {
+      for (const server of cluster.servers) {
+        expect((await cluster.cli(server, 'ACL', 'LOG')).trim(), `ACL LOG of ${server.port}`).toBe('');
+        const clients = await cluster.cli(server, 'CLIENT', 'LIST');
+        expect(clients).toMatch(/user=msgpipe /);
+        expect(clients).not.toMatch(/user=default /);
+      }
+    });
+
+    it('logged no denial, TLS or certificate error and no password in API or workers', () => {
+      for (const process of pipeline.processes) expect(process.output).not.toMatch(TROUBLE);
+      expectNoPasswords(pipeline);
+    });
+  });
+
+  /** While the cluster refuses the processes: POST and /readyz answer 503 at once, and no worker consumes. */
+  async function expectUnavailable(pipeline: ClusterPipeline, ip: string): Promise<void> {
+    const started = performance.now();
+    const posted = await postMessage(pipeline.baseUrl, 'refused?', { localAddress: ip });
+    const ready = await request(pipeline.baseUrl, '/readyz');
+    seen.push(posted.text, ready.text);
+    expect(performance.now() - started).toBeLessThan(4000); // two requests, each within 2 s
+    expect(posted.status, posted.text).toBe(503);
+    expect(posted.json().error.code).toBe('unavailable');
+    expect(posted.headers['retry-after']).toBe('2');
+    expect(ready.status).toBe(503);
+    for (const worker of pipeline.processes.slice(1)) expect(worker.output).not.toMatch(/worker consuming/);
+    expectNoPasswords(pipeline);
+  }
+
+  /** The first `redis connection error` line of each process (API and workers). */
+  async function firstConnectionErrors(pipeline: ClusterPipeline): Promise<string[]> {
+    return Promise.all(pipeline.processes.map(async (process) => (await process.waitForOutput(/.*redis connection error.*/))[0]));
+  }
+
+  describe('with another CA in NODE_EXTRA_CA_CERTS', () => {
+    let pipeline: ClusterPipeline;
+    beforeAll(async () => {
+      pipeline = await start(otherCa.caFile, { ready: false });
+    });
+
+    it('answers POST and /readyz 503 quickly, never hangs, and the workers never consume', async () => {
+      await expectUnavailable(pipeline, '127.25.200.1');
+    });
+
+    // Known gap: ioredis's Cluster learns the slots over a connection of its own whose errors
+    // it drops (an `error` listener that does nothing), so the certificate error never reaches
+    // the product: it logs only "Failed to refresh slots cache." (the cause ioredis keeps in
+    // `lastNodeError` is "Connection is closed."), and no hint.
+    // Standalone Redis over TLS gets the hint (redis-tls.test.ts). Turn this into `it` once the
+    // product finds out why itself (e.g. one plain connection to a startup node).
+    it.fails('logs that the certificate is not trusted (the product’s hint), in the API and the workers', async () => {
+      for (const line of await firstConnectionErrors(pipeline)) {
+        expect(line).toMatch(/Redis TLS certificate not trusted \(SELF_SIGNED_CERT_IN_CHAIN\).*NODE_EXTRA_CA_CERTS/);
+      }
+    });
+  });
+
+  describe('as a user with only the shipped deploy/redis-acl.conf line (no CLUSTER grants)', () => {
+    let pipeline: ClusterPipeline;
+    beforeAll(async () => {
+      pipeline = await start(cluster.caFile!, { ready: false, user: 'msgpipe-as-shipped' });
+    });
+
+    // Known gap: the shipped file lets msgpipe run neither command, so on a cluster ioredis
+    // never learns the slots and every request answers 503. Turn this into `it`, and drop
+    // CLUSTER_GRANTS and this describe's other tests, once the file grants them.
+    it.fails('may run what ioredis’s Cluster needs (CLUSTER SLOTS, CLUSTER INFO)', async () => {
+      for (const command of CLUSTER_GRANTS) {
+        const reply = await cluster.cli(cluster.servers[0]!, 'ACL', 'DRYRUN', 'msgpipe-as-shipped', ...command.split('|'));
+        expect(reply.trim(), command).toBe('OK');
+      }
+    });
+
+    it('answers POST and /readyz 503 quickly, never hangs, and the workers never consume', async () => {
+      await expectUnavailable(pipeline, '127.25.201.1');
+    });
+
+    // Known gap: ioredis reports the refusal as "Failed to refresh slots cache." with the
+    // NOPERM reply only in `lastNodeError`, which redis-error-hints does not look at.
+    it.fails('logs the ACL hint pointing at deploy/redis-acl.conf, in the API and the workers', async () => {
+      for (const line of await firstConnectionErrors(pipeline)) {
+        expect(line).toMatch(/NOPERM.*cluster\|slots.*deploy\/redis-acl\.conf/);
+      }
+    });
+  });
+});
