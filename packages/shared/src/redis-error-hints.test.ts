@@ -25,6 +25,14 @@ describe('redisErrorHint', () => {
     expect(redisErrorHint(new Error(message))).toMatch(/ACL .*deploy\/redis-acl\.conf/);
   });
 
+  it("names and hints a cluster node's refusal that ioredis keeps in lastNodeError", () => {
+    const refusal = new Error("NOPERM User msgpipe has no permissions to run the 'cluster|slots' command");
+    const error = Object.assign(new Error('Failed to refresh slots cache.'), { lastNodeError: refusal });
+    expect(withRedisHint(error)).toMatch(/^Failed to refresh slots cache\. \(NOPERM .*cluster\|slots.*\) -- .*deploy\/redis-acl\.conf$/);
+    const unexplained = Object.assign(new Error('Failed to refresh slots cache.'), { lastNodeError: new Error('Connection is closed.') });
+    expect(withRedisHint(unexplained)).toBe('Failed to refresh slots cache. (Connection is closed.)');
+  });
+
   it('appends the hint to a message once, and leaves a message without one alone', () => {
     const denied = new Error('NOPERM no permissions');
     const once = withRedisHint(denied);

@@ -35,10 +35,18 @@ export function redisErrorHint(error: Error): string | undefined {
   return undefined;
 }
 
-/** The error's message with its hint, if it has one and does not carry it already. */
+/**
+ * The error's message with its hint, if it has one and does not carry it already. ioredis's
+ * Cluster says only "Failed to refresh slots cache." and keeps the node's reply (a NOPERM,
+ * say) in `lastNodeError`: that reply is added to the message, and hinted.
+ */
 export function withRedisHint(error: Error): string {
-  const hint = error.message.includes(HINT_MARK) ? undefined : redisErrorHint(error);
-  return hint ? `${error.message}${HINT_MARK}${hint}` : error.message;
+  if (error.message.includes(HINT_MARK)) return error.message;
+  const cause = (error as { lastNodeError?: unknown }).lastNodeError;
+  const nodeError = cause instanceof Error && !error.message.includes(cause.message) ? cause : undefined;
+  const message = nodeError ? `${error.message} (${nodeError.message})` : error.message;
+  const hint = redisErrorHint(error) ?? (nodeError && redisErrorHint(nodeError));
+  return hint ? `${message}${HINT_MARK}${hint}` : message;
 }
 
 /** An ioredis Redis or Cluster, as far as this module cares. */
