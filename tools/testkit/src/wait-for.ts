@@ -6,9 +6,10 @@ export interface WaitOptions {
 /**
  * Polls until `check` returns something other than undefined/false, and returns it; fails
  * with the last value seen when the deadline passes. Synchronisation on a condition, never a sleep.
+ * `description` may be a function, read when it fails: to tell what the attempts saw.
  */
 export async function waitFor<T>(
-  description: string,
+  description: string | (() => string),
   check: () => T | undefined | false | Promise<T | undefined | false>,
   { timeoutMs = 10_000, intervalMs = 20 }: WaitOptions = {},
 ): Promise<T> {
@@ -23,7 +24,8 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const reason = lastError instanceof Error ? `: last error ${lastError.message}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${reason}`);
+      const what = typeof description === 'function' ? description() : description;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${reason}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
