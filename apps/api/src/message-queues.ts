@@ -34,6 +34,10 @@ export class MessageQueues {
         connection,
         prefix: queuePrefix(redisPrefix, partition),
         defaultJobOptions: MESSAGE_JOB_OPTIONS,
+        // BullMQ starts a queue by asking Redis its version (INFO), once: on this fail-fast
+        // connection a Redis stalled or restarting at that moment failed the start for good,
+        // and every enqueue after it, until a restart. The README states the Redis versions.
+        skipVersionCheck: true,
       });
       // The connection's own errors, already logged by its owner (openConnections). Without a
       // listener BullMQ console.errors each whole error object, bypassing the logger.
