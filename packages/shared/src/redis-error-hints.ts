@@ -76,11 +76,14 @@ function withoutCredentials(error: Error): void {
  * first word (see isRedisUnavailableError), and ioredis rejects queued commands with the very
  * same error object. Connections BullMQ duplicates from this one get the same treatment.
  */
-export function explainConnectionErrors(connection: Connection): void {
+export function explainConnectionErrors(connection: Connection, diagnose?: (error: Error) => string | undefined): void {
   connection.prependListener('error', (error: unknown) => {
     if (!(error instanceof Error)) return;
     withoutCredentials(error);
     error.message = withRedisHint(error);
+    // A cause the error does not carry, found by other means (see slot-refresh-diagnosis).
+    const found = error.message.includes(HINT_MARK) ? undefined : diagnose?.(error);
+    if (found) error.message = `${error.message}${HINT_MARK}${found}`;
     // ioredis prints errors nobody listens to; this listener must not silence that.
     if (connection.listenerCount('error') === 1) console.error('[ioredis] Unhandled error event:', error.message);
   });
@@ -88,7 +91,7 @@ export function explainConnectionErrors(connection: Connection): void {
   if (typeof duplicate === 'function') {
     connection.duplicate = (...args: unknown[]) => {
       const copy = duplicate.apply(connection, args);
-      explainConnectionErrors(copy);
+      explainConnectionErrors(copy, diagnose);
       return copy;
     };
   }

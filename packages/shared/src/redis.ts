@@ -1,6 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Config } from './config.js';
 import { explainConnectionErrors } from './redis-error-hints.js';
+import { slotRefreshDiagnosis } from './slot-refresh-diagnosis.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -46,15 +47,21 @@ function credentialsFrom(url: string): Pick<RedisOptions, 'username' | 'password
  */
 export function createRedis(redis: Config['redis'], role: ConnectionRole, connectionName = `msgpipe-${role}`): RedisClient {
   const client = connect(redis, role, connectionName);
-  explainConnectionErrors(client);
+  const diagnose = redis.clusterNodes && slotRefreshDiagnosis(redis.clusterNodes[0]!, clusterRedisOptions(redis, role, connectionName));
+  explainConnectionErrors(client, diagnose || undefined);
   return client;
+}
+
+/** What a cluster connection gives every node connection: the role's options and the URL's credentials. */
+function clusterRedisOptions(redis: Config['redis'], role: ConnectionRole, connectionName: string): RedisOptions {
+  return { ...optionsFor(role, connectionName), ...credentialsFrom(redis.url) };
 }
 
 function connect(redis: Config['redis'], role: ConnectionRole, connectionName: string): RedisClient {
   const options = optionsFor(role, connectionName);
   if (redis.clusterNodes) {
     const clusterOptions: ClusterOptions = {
-      redisOptions: { ...options, ...credentialsFrom(redis.url) },
+      redisOptions: clusterRedisOptions(redis, role, connectionName),
       enableOfflineQueue: options.enableOfflineQueue ?? true,
       clusterRetryStrategy: reconnectBackoff,
     };
