@@ -10,10 +10,8 @@ export const DASHBOARD_PATH = '/admin/queues';
 /** bull-board's queue dashboard for every partition (the caller puts admin auth in front). */
 export function queueDashboard(queues: MessageQueues): Hono {
   const serverAdapter = new HonoAdapter(serveStatic).setBasePath(DASHBOARD_PATH);
-  createBullBoard({
-    queues: queues.queues.map((queue) => new BullMQAdapter(queue)),
-    serverAdapter,
-    options: { uiConfig: { boardTitle: 'msgpipe' } },
-  });
+  const adapters = () => queues.queues.map((queue) => new BullMQAdapter(queue));
+  const board = createBullBoard({ queues: adapters(), serverAdapter, options: { uiConfig: { boardTitle: 'msgpipe' } } });
+  queues.onReplaced(() => board.replaceQueues(adapters()));
   return serverAdapter.registerPlugin();
 }

@@ -25,9 +25,14 @@ describe('MessageQueues', () => {
     // kept the failure for good: every later enqueue failed until the process restarted.
     redis.signal('SIGSTOP');
     queues = new MessageQueues(connection, config.redis.prefix, 1);
+    const first = queues.queues[0];
+    let replaced = 0;
+    queues.onReplaced(() => replaced++);
     const job = { id: 'a'.repeat(22), ip: '10.0.0.1', message: 'hello', sendTime: new Date().toISOString() };
     await expect(queues.enqueue(job)).rejects.toThrow();
     redis.signal('SIGCONT');
+    expect(replaced).toBe(1); // so the dashboard lists the new queue
+    expect(queues.queues[0]).not.toBe(first);
 
     await waitFor('an enqueue to succeed', () => queues!.enqueue(job).then(() => true), { timeoutMs: 10_000 });
     expect(await queues.find(job.ip, job.id)).toMatchObject({ status: 'queued', job: { message: 'hello' } });
