@@ -7,9 +7,12 @@ import { HistoryStore } from './history.js';
 import { KeySchema } from './keys.js';
 import { createRedis, type RedisClient } from './redis.js';
 import { StatsStore } from './stats.js';
+import { Retention } from './retention.js';
 import { utcDay, utcMinute } from './stats-time.js';
 
-const NOW = Date.parse('2026-11-21T10:30:00.000Z');
+// The recorder sets absolute expiries from the send time, so every time here is derived from
+// the real clock: a fixed date would be expired in Redis a few weeks later.
+const NOW = Date.now();
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
@@ -228,6 +231,43 @@ describe.each(['standalone', 'cluster'] as const)('counters and leaderboards on 
     expect(snapshot.topSendersToday).toEqual([{ ip: '192.0.2.15', count: 1 }]);
     expect(snapshot.onlineNow).toBe(1);
     expect(snapshot.totalMessages).toBe(4);
+  });
+});
+
+describe.each(['standalone', 'cluster'] as const)('a day and a month ending, on %s Redis', (mode) => {
+  // Boundaries still ahead of the real clock, so the keys written for them are not expired yet.
+  const today = new Date(NOW);
+  const boundaries = [
+    ['a day', Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 1, 2)],
+    ['a month', Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 1, 1)],
+    ['a year', Date.UTC(today.getUTCFullYear() + 1, 0, 1)],
+  ] as const;
+
+  it.each(boundaries)('counts the last millisecond before %s ends in the old day, the first after it in the new', async (_, boundary) => {
+    const redis = mode === 'standalone' ? standalone : cluster;
+    const keys = new KeySchema(uniquePrefix('boundary'));
+    const recorder = new ExchangeRecorder(redis, keys, { history: { maxEntries: 100, ttlSeconds: 3600 }, onlineWindowSeconds: 300 });
+    const stats = new StatsStore(redis, keys, { onlineWindowSeconds: 300 });
+    await recorder.record('192.0.2.30', entry(boundary - 1), boundary - 1);
+    await recorder.record('192.0.2.30', entry(boundary - 1), boundary - 1);
+    await recorder.record('192.0.2.31', entry(boundary), boundary);
+
+    const before = await stats.read(10, boundary - 1);
+    expect(before).toMatchObject({ totalMessages: 3, messagesToday: 2, uniqueIpsToday: 1, topSendersToday: [{ ip: '192.0.2.30', count: 2 }] });
+    const after = await stats.read(10, boundary + 30_000);
+    expect(after).toMatchObject({ totalMessages: 3, messagesToday: 1, uniqueIpsToday: 1, topSendersToday: [{ ip: '192.0.2.31', count: 1 }] });
+    expect(await stats.messagesPerMinute(2, boundary + 30_000)).toEqual([
+      { minute: utcMinute(boundary - 1), count: 2 },
+      { minute: utcMinute(boundary), count: 1 },
+    ]);
+
+    // Each day's keys expire Retention.statsDays after that day ends: the old day's one day sooner.
+    const oldDay = await redis.ttl(keys.messagesIn(utcDay(boundary - 1)));
+    const newDay = await redis.ttl(keys.messagesIn(utcDay(boundary)));
+    const untilBoundary = Math.ceil((boundary - Date.now()) / 1000);
+    expect(oldDay).toBeGreaterThan(untilBoundary + Retention.statsDays * 86_400 - 60);
+    expect(newDay - oldDay).toBeGreaterThanOrEqual(86_400 - 5);
+    expect(newDay - oldDay).toBeLessThanOrEqual(86_400 + 5);
   });
 });
 

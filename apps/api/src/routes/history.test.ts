@@ -9,8 +9,11 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
+// From the real clock: the recorder expires a message's counters a fixed time after it was sent.
+const START = Date.now() - 60 * 60_000;
+
 function entry(n: number): HistoryEntry {
-  const time = new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString();
+  const time = new Date(START + n * 1000).toISOString();
   return { id: `message${String(n).padStart(15, '0')}`, message: `m${n}`, sendTime: time, status: 'completed', response: `r${n}`, respondedAt: time };
 }
 
