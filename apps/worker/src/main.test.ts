@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { testRedisUrl, uniquePrefix } from '@msgpipe/testkit';
+import { spawnOwned, testRedisUrl, uniquePrefix } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pipeline } from './pipeline.fixture.js';
 
@@ -18,13 +17,13 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 /** Runs the built worker with only the variables given (and PATH). */
 function startWorker(env: Record<string, string>) {
-  const child = spawn(process.execPath, [WORKER_MAIN], {
+  const child = spawnOwned(process.execPath, [WORKER_MAIN], {
     env: { PATH: process.env.PATH, LOG_LEVEL: 'info', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = { stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  child.stdout?.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output, exited };
 }

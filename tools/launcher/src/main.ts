@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { answersPing, ensureRedisServerBinary, RedisServer } from '@msgpipe/redis-server';
+import { answersPing, ensureRedisServerBinary, RedisServer, spawnOwned } from '@msgpipe/redis-server';
 import { loadConfigOrExit } from '@msgpipe/shared';
 
 /**
@@ -32,7 +32,7 @@ async function localRedis(): Promise<{ url: string; server?: RedisServer }> {
 }
 
 function startProcess(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [resolve(repoRoot, script)], { env, stdio: 'inherit' });
+  const child = spawnOwned(process.execPath, [resolve(repoRoot, script)], { env, stdio: 'inherit' });
   child.once('exit', (code, signal) => {
     if (!stopping) {
       say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureRedisServerBinary } from './binary.js';
 import { freePort } from './free-port.js';
+import { spawnOwned } from './owned-process.js';
 
 export interface RedisServerOptions {
   /** Default: a free port (retried if another process takes it first). */
@@ -19,7 +20,7 @@ export interface RedisServerOptions {
    * persistence (`--save '' --appendonly no`) unless these say otherwise.
    */
   settings?: Record<string, string>;
-  /** How long to wait for "Ready to accept connections". Default 10 s. */
+  /** How long to wait for "Ready to accept connections". Default 30 s: generous, for a busy machine. */
   startTimeoutMs?: number;
   /**
    * Serve TLS only: `port` becomes the TLS port and the plain port is closed. Clients are not
@@ -99,13 +100,13 @@ export class RedisServer {
       ...Object.entries(settings).flatMap(([name, value]) => [`--${name}`, value]),
     ];
     // Its own process group: a Ctrl-C meant for the launcher must not stop Redis before the
-    // processes that still write to it.
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // processes that still write to it. Owned: it dies with its parent all the same.
+    const child = spawnOwned(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const server = new RedisServer(child, host, port, dir, ownsDir, options.tls !== undefined);
 
     let output = '';
     const ready = new Promise<void>((resolve, reject) => {
-      const timeoutMs = options.startTimeoutMs ?? 10_000;
+      const timeoutMs = options.startTimeoutMs ?? 30_000;
       const timer = setTimeout(() => reject(new Error(`redis-server did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
