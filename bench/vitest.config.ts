@@ -1,6 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { testConfig } from '@msgpipe/testkit/vitest-preset';
 
 // Only the pure parts are tested here; the benchmark itself is `npm run bench`, not a test.
-export default defineConfig({
-  test: { include: ['src/**/*.test.ts'] },
-});
+export default testConfig();

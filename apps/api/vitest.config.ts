@@ -1,9 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { testConfig } from '@msgpipe/testkit/vitest-preset';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts'],
-    globalSetup: ['@msgpipe/testkit/redis-global-setup'],
-    testTimeout: 20_000,
-  },
-});
+export default testConfig({ redis: true });

@@ -1,5 +1,4 @@
-import { defineConfig } from 'vitest/config';
+// By path, not by package name: the testkit depends on this package, not the other way round.
+import { testConfig } from '../testkit/src/vitest-preset.js';
 
-export default defineConfig({
-  test: { include: ['src/**/*.test.ts'], testTimeout: 20_000 },
-});
+export default testConfig();

@@ -34,7 +34,7 @@ describe('MessageQueues', () => {
     expect(replaced).toBe(1); // so the dashboard lists the new queue
     expect(queues.queues[0]).not.toBe(first);
 
-    await waitFor('an enqueue to succeed', () => queues!.enqueue(job).then(() => true), { timeoutMs: 10_000 });
+    await waitFor('an enqueue to succeed', () => queues!.enqueue(job).then(() => true));
     expect(await queues.find(job.ip, job.id)).toMatchObject({ status: 'queued', job: { message: 'hello' } });
   });
 });

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import { waitFor } from '@msgpipe/testkit';
+import { Timeouts, waitFor } from '@msgpipe/testkit';
 
 /** One response as it came off the wire: status line, headers (lower-case names), body. */
 export interface RawResponse {
@@ -76,11 +76,11 @@ export class RawClient {
     }
   }
 
-  async nextResponse(count = 1, timeoutMs = 5_000): Promise<RawResponse> {
+  async nextResponse(count = 1, timeoutMs = Timeouts.condition): Promise<RawResponse> {
     return waitFor(`response ${count}`, () => this.responses()[count - 1], { timeoutMs });
   }
 
-  async waitClosed(timeoutMs = 5_000): Promise<void> {
+  async waitClosed(timeoutMs = Timeouts.condition): Promise<void> {
     await waitFor('the server to close the connection', () => this.#closed, { timeoutMs });
   }
 

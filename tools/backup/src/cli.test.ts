@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@msgpipe/redis-server';
 import { createRedis, type RedisClient } from '@msgpipe/shared';
-import { startCluster, testRedisUrl, uniquePrefix, type TestCluster } from '@msgpipe/testkit';
+import { startCluster, testRedisUrl, Timeouts, uniquePrefix, type TestCluster } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** The built tools, as `npm run backup` / `npm run restore` run them. */
@@ -21,7 +21,7 @@ interface Outcome {
 function run(script: string, args: string[], env: Record<string, string>): Promise<Outcome> {
   const childEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...env };
   return new Promise((resolve) => {
-    execFile(process.execPath, [script, ...args], { env: childEnv, timeout: 30_000 }, (error, stdout, stderr) =>
+    execFile(process.execPath, [script, ...args], { env: childEnv, timeout: Timeouts.processStart }, (error, stdout, stderr) =>
       resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
     );
   });

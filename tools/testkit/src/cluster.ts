@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RedisServer, type RedisServerOptions } from '@msgpipe/redis-server';
 import { createTestCertificates, type TestCertificates } from './self-signed-cert.js';
+import { Timeouts } from './timeouts.js';
 import { waitFor } from './wait-for.js';
 
 const run = promisify(execFile);
@@ -126,7 +127,7 @@ export class TestCluster {
           String(replicasPerMaster),
           '--cluster-yes',
         ],
-        { timeout: 30_000, env: cluster.#cliEnv() },
+        { timeout: Timeouts.hook, env: cluster.#cliEnv() },
       );
       await cluster.waitUntilHealthy();
       return cluster;
@@ -165,7 +166,7 @@ export class TestCluster {
   /** Runs a redis-cli command against one node (as the ACL's admin, over TLS if so) and returns its raw reply. */
   async cli(server: RedisServer, ...args: string[]): Promise<string> {
     const { stdout } = await run('redis-cli', ['-h', server.host, '-p', String(server.port), ...this.#connectionArgs(), ...args], {
-      timeout: 5000,
+      timeout: Timeouts.request,
       env: this.#cliEnv(),
     });
     return stdout;
@@ -198,7 +199,7 @@ export class TestCluster {
    * Waits until every running node reports `cluster_state:ok` with all slots served by
    * reachable masters, knows every running node, and every replica is in sync with its master.
    */
-  async waitUntilHealthy(timeoutMs = 20_000): Promise<void> {
+  async waitUntilHealthy(timeoutMs = Timeouts.hook): Promise<void> {
     await waitFor(
       'the cluster to be ok on every node',
       async () => {

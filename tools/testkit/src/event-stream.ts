@@ -1,4 +1,5 @@
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Timeouts } from './timeouts.js';
 import { waitFor } from './wait-for.js';
 
 export interface ServerSentEvent {
@@ -41,7 +42,7 @@ export function openEventStream(
         headers: res.headers,
         events: [],
         comments: [],
-        take: (count, timeoutMs = 10_000) =>
+        take: (count, timeoutMs = Timeouts.condition) =>
           waitFor(`${count} server-sent events (got ${stream.events.length})`, () => stream.events.length >= count && stream.events.slice(0, count), {
             timeoutMs,
           }),

@@ -1,4 +1,5 @@
 import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
+import { Timeouts } from './timeouts.js';
 
 export interface RequestOptions {
   method?: string;
@@ -26,7 +27,7 @@ export function request(baseUrl: string, path: string, options: RequestOptions =
         method: options.method ?? 'GET',
         headers: options.headers,
         localAddress: options.localAddress,
-        timeout: options.timeoutMs ?? 10_000,
+        timeout: options.timeoutMs ?? Timeouts.request,
         agent: false,
       },
       (res) => {

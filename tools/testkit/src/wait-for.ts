@@ -1,3 +1,5 @@
+import { Timeouts } from './timeouts.js';
+
 export interface WaitOptions {
   timeoutMs?: number;
   intervalMs?: number;
@@ -11,7 +13,7 @@ export interface WaitOptions {
 export async function waitFor<T>(
   description: string | (() => string),
   check: () => T | undefined | false | Promise<T | undefined | false>,
-  { timeoutMs = 10_000, intervalMs = 20 }: WaitOptions = {},
+  { timeoutMs = Timeouts.condition, intervalMs = 20 }: WaitOptions = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

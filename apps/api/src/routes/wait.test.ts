@@ -1,5 +1,5 @@
 import { RedisServer } from '@msgpipe/redis-server';
-import { request, testRedisUrl, waitFor } from '@msgpipe/testkit';
+import { Contract, request, testRedisUrl, waitFor } from '@msgpipe/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api.fixture.js';
@@ -175,7 +175,6 @@ describe('?wait while Redis is in trouble', () => {
         answers.push(`${response.status} ${response.status === 202 ? '' : (response.json().error?.code ?? '')} after ${Date.now() - started} ms`);
         return response.status === 202;
       },
-      { timeoutMs: 30_000 },
     );
     const inspector = new Redis(redis.url);
     try {
@@ -189,7 +188,7 @@ describe('?wait while Redis is in trouble', () => {
     const started = Date.now();
     redis.signal('SIGSTOP');
     const response = await post(target, 'during the stall', '?wait=10000', '127.0.0.150').finally(() => redis.signal('SIGCONT'));
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(Contract.unavailableWithinMs);
     expect(response.status).toBe(503);
     expect(response.headers.location).toBeUndefined(); // nothing was accepted to point at
     await expectNothingSubscribed();
@@ -201,7 +200,7 @@ describe('?wait while Redis is in trouble', () => {
     await redis.stop();
     const started = Date.now();
     const response = await post(target, 'while down', '?wait=10000', '127.0.0.151');
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(Contract.unavailableWithinMs);
     expect(response.status).toBe(503);
     expect(response.headers.location).toBeUndefined();
     redis = await RedisServer.start({ port, dir });

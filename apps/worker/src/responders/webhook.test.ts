@@ -68,11 +68,10 @@ describe('WebhookResponder', () => {
 
   it('gives up after RESPONDER_TIMEOUT_MS on a receiver that does not answer, as a transient failure', async () => {
     const responder = await responderAnswering(() => ({ hang: true }), 200);
-    const started = Date.now();
     const failure = responder.respond('hi', context);
     await expect(failure).rejects.toBeInstanceOf(TransientResponderError);
+    // The responder's own deadline fired: a hang would reach the test's time-out instead.
     await expect(failure).rejects.toThrow('webhook did not answer within 200 ms');
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('treats an unreachable receiver as transient', async () => {
