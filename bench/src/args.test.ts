@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientAddress, parseArgs, UsageError } from './args.js';
+import { parseArgs, UsageError } from './args.js';
 
 describe('parseArgs', () => {
   it('defaults to the full run, and --quick shortens every phase', () => {
@@ -26,15 +26,4 @@ describe('parseArgs', () => {
       expect(() => parseArgs(argv, '/r')).toThrow(UsageError);
     },
   );
-});
-
-describe('clientAddress', () => {
-  it('gives distinct 127.0.x.y addresses with no .0 or .255 host part', () => {
-    const addresses = Array.from({ length: 60_000 }, (_, index) => clientAddress(index));
-    expect(new Set(addresses).size).toBe(addresses.length);
-    expect(addresses[0]).toBe('127.0.1.1');
-    expect(addresses[254]).toBe('127.0.2.1');
-    const valid = /^127\.0\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-5])\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-4])$/;
-    expect(addresses.filter((address) => !valid.test(address))).toEqual([]);
-  });
 });

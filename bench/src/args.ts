@@ -17,7 +17,7 @@ export interface BenchOptions {
   referenceSeconds: number;
   /** A paced run against the reference at this rate, messages/s (0 skips it). */
   referenceRate: number;
-  /** Distinct client addresses (127.0.x.y) the load comes from. */
+  /** Distinct client addresses (127.1.x.y, see http-load.ts) the load comes from. */
   clientIps: number;
   /** Write V8 CPU profiles of the API and workers (node --cpu-prof) into this folder. */
   cpuProfileDir: string | undefined;
@@ -118,9 +118,4 @@ export function parseArgs(argv: readonly string[], defaultResultsDir: string): B
     }
   }
   return options;
-}
-
-/** The i-th client address: 127.0.1.1 … 127.0.1.254, 127.0.2.1, … (every 127.x address is local on Linux). */
-export function clientAddress(index: number): string {
-  return `127.0.${1 + Math.floor(index / 254)}.${1 + (index % 254)}`;
 }

@@ -1,4 +1,4 @@
-import { clientAddress } from './args.js';
+import { clientIps } from '@msgpipe/testkit/processes';
 import { LatencySamples } from './latency.js';
 import { AddressPool } from './raw-http.js';
 import { RateSchedule } from './schedule.js';
@@ -14,6 +14,9 @@ export interface HttpResult {
   seconds: number;
 }
 
+/** The bench's client addresses: 127.1.0.1, 127.1.0.2, … */
+const CLIENT_BLOCK = 1;
+
 /** Many clients: a few keep-alive connections per source address, so the API sees many IPs. */
 export class HttpClients {
   readonly #pools: AddressPool[];
@@ -22,7 +25,7 @@ export class HttpClients {
   constructor(baseUrl: string, ips: number, socketsPerIp: number) {
     const url = new URL(baseUrl);
     this.#head = `POST /v1/messages HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: `;
-    this.#pools = Array.from({ length: ips }, (_, index) => new AddressPool(Number(url.port), url.hostname, clientAddress(index), socketsPerIp));
+    this.#pools = clientIps(CLIENT_BLOCK, ips).map((address) => new AddressPool(Number(url.port), url.hostname, address, socketsPerIp));
   }
 
   get ips(): number {

@@ -61,6 +61,11 @@ export function peaksByTenth(samples: ReadonlyArray<readonly [number, number]>):
   return peaks;
 }
 
+/** Name → pid of the processes to watch; one that failed to start has no pid and is left out. */
+export function pidsByName(processes: ReadonlyArray<{ name: string; pid: number | undefined }>): Map<string, number> {
+  return new Map(processes.flatMap(({ name, pid }) => (pid === undefined ? [] : [[name, pid] as const])));
+}
+
 /** Watches processes over one phase: CPU used between start and stop, and RSS over time. */
 export class ProcessWatch {
   #start = new Map<string, ProcessSample>();

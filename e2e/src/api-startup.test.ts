@@ -1,22 +1,18 @@
 import { freePort, RedisServer } from '@msgpipe/redis-server';
-import { postMessage, request, startOneNodeCluster, testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
+import { postMessage, request, startOneNodeCluster, startPipeline, testRedisUrl, waitFor, type Pipeline } from '@msgpipe/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_MAIN, childEnv, NodeProcess } from './processes.js';
 
 describe('API start-up: the built API and Redis', () => {
-  const started: NodeProcess[] = [];
+  const started: Pipeline[] = [];
   afterEach(async () => {
-    await Promise.all(started.splice(0).map((process) => process.stop('SIGKILL')));
+    await Promise.all(started.splice(0).map((pipeline) => pipeline.kill()));
   });
 
-  async function startApi(redisUrl: string, env: Record<string, string> = {}): Promise<{ api: NodeProcess; baseUrl: string }> {
-    const port = await freePort();
-    const api = new NodeProcess(
-      API_MAIN,
-      childEnv({ REDIS_URL: redisUrl, REDIS_PREFIX: uniquePrefix('startup'), PORT: String(port), HOST: '127.0.0.1', ...env }),
-    );
-    started.push(api);
-    return { api, baseUrl: `http://127.0.0.1:${port}` };
+  /** The built API alone, resolved the moment it says it is listening: what these tests are about. */
+  async function startApi(redisUrl: string, env: Record<string, string> = {}): Promise<Pipeline> {
+    const pipeline = await startPipeline({ redis: redisUrl, workers: 0, ready: false, label: 'startup', env });
+    started.push(pipeline);
+    return pipeline;
   }
 
   it.each(['standalone', 'cluster'] as const)('on %s, accepts the very first message the moment it says it is listening', async (topology) => {
@@ -28,7 +24,6 @@ describe('API start-up: the built API and Redis', () => {
         const { api, baseUrl } = cluster
           ? await startApi(cluster.url, { REDIS_CLUSTER_NODES: `127.0.0.1:${cluster.port}` })
           : await startApi(testRedisUrl());
-        await api.waitForOutput(/api listening/);
         expect((await postMessage(baseUrl, 'the first one')).status).toBe(202);
         expect((await request(baseUrl, '/readyz')).status).toBe(200);
         expect(api.output).not.toMatch(/redis is not ready yet/);
@@ -41,7 +36,6 @@ describe('API start-up: the built API and Redis', () => {
   it('listens anyway while Redis is down, answers 503 until it comes up, then accepts without a restart', async () => {
     const redisPort = await freePort();
     const { api, baseUrl } = await startApi(`redis://127.0.0.1:${redisPort}`);
-    await api.waitForOutput(/api listening/);
     expect(api.output).toMatch(/redis is not ready yet/);
     expect((await request(baseUrl, '/healthz')).status).toBe(200);
     expect((await request(baseUrl, '/readyz')).status).toBe(503);
@@ -51,7 +45,7 @@ describe('API start-up: the built API and Redis', () => {
 
     const redis = await RedisServer.start({ port: redisPort });
     try {
-      await waitFor('/readyz to answer 200 once Redis is up', async () => (await request(baseUrl, '/readyz')).status === 200, { timeoutMs: 15_000 });
+      await waitFor('/readyz to answer 200 once Redis is up', async () => (await request(baseUrl, '/readyz')).status === 200);
       expect((await postMessage(baseUrl, 'now it is up')).status).toBe(202);
     } finally {
       await redis.stop();

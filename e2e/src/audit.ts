@@ -1,5 +1,5 @@
 import { createRedis, HistoryStore, KeySchema, queueName, queuePrefix, type RedisClient } from '@msgpipe/shared';
-import { waitFor } from '@msgpipe/testkit';
+import { Timeouts, waitFor } from '@msgpipe/testkit';
 
 /**
  * The count at the end of a fault test, read straight from Redis (no API needed, so it works
@@ -102,7 +102,7 @@ export class Auditor {
   }
 
   /** Waits (bounded) until every accepted message is in its history and the queue is idle, then audits. */
-  async auditWhenDrained(accepted: Map<string, readonly string[]>, timeoutMs = 60_000): Promise<AuditResult> {
+  async auditWhenDrained(accepted: Map<string, readonly string[]>, timeoutMs = Timeouts.drain): Promise<AuditResult> {
     let last: AuditResult | undefined;
     try {
       return await waitFor(

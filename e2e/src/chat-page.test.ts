@@ -1,35 +1,27 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '@msgpipe/redis-server';
-import { testRedisUrl, uniquePrefix } from '@msgpipe/testkit';
+import { repoRoot, startPipeline, testRedisUrl, type Pipeline } from '@msgpipe/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './browser.js';
-import { API_MAIN, childEnv, NodeProcess, repoRoot, WORKER_MAIN } from './processes.js';
 
 const SCREENSHOTS = join(repoRoot, 'test-artifacts');
 
 describe('the chat page in a real browser', () => {
-  let api: NodeProcess;
-  let worker: NodeProcess;
+  let pipeline: Pipeline;
   let baseUrl: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    const env = childEnv({ REDIS_URL: testRedisUrl(), REDIS_PREFIX: uniquePrefix('e2e-chat'), PORT: String(port), RATE_LIMIT_PER_MINUTE: '0' });
-    api = new NodeProcess(API_MAIN, env);
-    worker = new NodeProcess(WORKER_MAIN, env);
-    await api.waitForOutput(/api listening/);
-    await worker.waitForOutput(/worker consuming/);
+    pipeline = await startPipeline({ redis: testRedisUrl(), label: 'e2e-chat', env: { RATE_LIMIT_PER_MINUTE: '0' } });
+    baseUrl = pipeline.baseUrl;
     browser = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
   });
 
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([api, worker].map((process) => process?.stop('SIGKILL')));
+    await pipeline?.kill();
   });
 
   async function say(page: Page, text: string) {
@@ -45,9 +37,9 @@ describe('the chat page in a real browser', () => {
 
     await say(page, 'hello there');
     const exchange = page.locator('.exchange').filter({ hasText: 'hello there' });
-    await exchange.locator('.reply').filter({ hasText: 'Hello, user from 127.0.0.1!' }).waitFor({ timeout: 10_000 });
+    await exchange.locator('.reply').filter({ hasText: 'Hello, user from 127.0.0.1!' }).waitFor();
     await say(page, 'thanks');
-    await page.locator('.reply').filter({ hasText: "You're welcome, user from 127.0.0.1!" }).waitFor({ timeout: 10_000 });
+    await page.locator('.reply').filter({ hasText: "You're welcome, user from 127.0.0.1!" }).waitFor();
     expect(await page.getByLabel('Message').inputValue()).toBe('');
     expect(await page.locator('.exchange').count()).toBe(2);
     await page.screenshot({ path: join(SCREENSHOTS, 'chat-page.png') });
@@ -60,7 +52,7 @@ describe('the chat page in a real browser', () => {
     expect(await page.locator('.bubble.mine').allTextContents()).toEqual(['hello there', 'thanks']);
 
     await say(page, '<img src=x onerror="document.title=1">');
-    await page.locator('.reply').filter({ hasText: '<img src=x' }).waitFor({ timeout: 10_000 });
+    await page.locator('.reply').filter({ hasText: '<img src=x' }).waitFor();
     expect(await page.locator('img').count()).toBe(0);
     expect(await page.title()).toBe('msgpipe · chat');
   });
@@ -69,6 +61,6 @@ describe('the chat page in a real browser', () => {
     const page = await browser.newPage();
     await page.goto(baseUrl);
     await page.locator('body[data-stream="open"]').waitFor();
-    expect(await api.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(await pipeline.api.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
 });

@@ -2,9 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answersPing, freePort, RedisServer } from '@msgpipe/redis-server';
-import { postMessage, request, waitFor } from '@msgpipe/testkit';
+import { childEnv, LAUNCHER_MAIN, NodeProcess, postMessage, request, waitFor } from '@msgpipe/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childEnv, LAUNCHER_MAIN, NodeProcess } from './processes.js';
 
 describe('npm start (the launcher)', () => {
   const cleanups: Array<() => Promise<unknown> | void> = [];
@@ -38,7 +37,7 @@ describe('npm start (the launcher)', () => {
     const entry = await waitFor('the response in the history', async () => {
       const [first] = (await request(baseUrl, '/v1/history')).json().messages;
       return first?.id === sent.json().id && first;
-    }, { timeoutMs: 5000 });
+    });
     expect(entry.response).toBe('Hello, user from 127.0.0.1!');
     expect(existsSync(join(dataDir, 'appendonlydir'))).toBe(true);
 

@@ -8,7 +8,7 @@ import { request, type TestResponse } from '@msgpipe/testkit';
  */
 export interface LoadOptions {
   baseUrl: string;
-  /** Source addresses (127.x.y.z), used round-robin: each is a client of its own. */
+  /** Source addresses (testkit's clientIps), used round-robin: each is a client of its own. */
   ips: readonly string[];
   /** Requests to send in all (fewer if stop() is called first). */
   total: number;
@@ -188,11 +188,6 @@ function isUnavailableBody(text: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** `count` client addresses 127.0.X.Y starting at 127.0.`block`.1: distinct clients for one test file. */
-export function clientIps(block: number, count: number): string[] {
-  return Array.from({ length: count }, (_, index) => `127.0.${block}.${index + 1}`);
 }
 
 /** One line for the test log: what the load met. */

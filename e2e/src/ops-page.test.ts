@@ -1,18 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '@msgpipe/redis-server';
-import { postMessage, request, testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
+import { ADMIN_TOKEN, asAdmin, postMessage, repoRoot, request, startPipeline, testRedisUrl, waitFor, type Pipeline } from '@msgpipe/testkit';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './browser.js';
-import { API_MAIN, childEnv, NodeProcess, repoRoot, WORKER_MAIN } from './processes.js';
 
-const TOKEN = 'e2e-ops-page-token-0123456789';
 const SCREENSHOTS = join(repoRoot, 'test-artifacts');
 
 describe('the ops page and the queue dashboard in a real browser', () => {
-  let api: NodeProcess;
-  let worker: NodeProcess;
+  let pipeline: Pipeline;
   let baseUrl: string;
   let browser: Browser;
   let context: BrowserContext;
@@ -20,25 +16,20 @@ describe('the ops page and the queue dashboard in a real browser', () => {
   const send = (count: number, ip: string) =>
     Promise.all(Array.from({ length: count }, async (_, n) => expect((await postMessage(baseUrl, `browser ${n}`, { localAddress: ip })).status).toBe(202)));
   const totalMessages = async () =>
-    (await request(baseUrl, '/v1/stats', { headers: { authorization: `Bearer ${TOKEN}` } })).json().totalMessages as number;
+    (await request(baseUrl, '/v1/stats', { headers: asAdmin })).json().totalMessages as number;
 
   beforeAll(async () => {
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    const env = childEnv({ REDIS_URL: testRedisUrl(), REDIS_PREFIX: uniquePrefix('e2e-ops'), PORT: String(port), ADMIN_TOKEN: TOKEN });
-    api = new NodeProcess(API_MAIN, env);
-    worker = new NodeProcess(WORKER_MAIN, env);
-    await api.waitForOutput(/api listening/);
-    await worker.waitForOutput(/worker consuming/);
+    pipeline = await startPipeline({ redis: testRedisUrl(), label: 'e2e-ops' });
+    baseUrl = pipeline.baseUrl;
     browser = await launchChromium();
     // HTTP Basic with the token as password, as a person would type it into the browser's prompt.
-    context = await browser.newContext({ httpCredentials: { username: 'ops', password: TOKEN }, viewport: { width: 1280, height: 1000 } });
+    context = await browser.newContext({ httpCredentials: { username: 'ops', password: ADMIN_TOKEN }, viewport: { width: 1280, height: 1000 } });
     mkdirSync(SCREENSHOTS, { recursive: true });
   });
 
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([api, worker].map((process) => process?.stop('SIGKILL')));
+    await pipeline?.kill();
   });
 
   it('shows the numbers on /admin and keeps them current without a reload', async () => {
@@ -58,7 +49,7 @@ describe('the ops page and the queue dashboard in a real browser', () => {
     expect(await page.locator('svg.chart rect.bar').count()).toBe(60);
 
     await send(4, '127.0.3.3');
-    await page.getByTestId('total-messages').filter({ hasText: /^13$/ }).waitFor({ timeout: 15_000 });
+    await page.getByTestId('total-messages').filter({ hasText: /^13$/ }).waitFor();
     expect(await page.getByTestId('unique-ips-today').textContent()).toBe('3');
     await page.screenshot({ path: join(SCREENSHOTS, 'ops-page.png'), fullPage: true });
   });
@@ -79,7 +70,7 @@ describe('the ops page and the queue dashboard in a real browser', () => {
     await page.waitForURL(`${baseUrl}/admin/queues/queue/messages**`);
     // The queue's page loads its job counts from bull-board's API, through the same Basic auth.
     await page.getByRole('link', { name: /completed/i }).first().click();
-    await page.getByText(id).first().waitFor({ timeout: 15_000 });
+    await page.getByText(id).first().waitFor();
     await expect(page.getByText('find me on the dashboard').first().isVisible()).resolves.toBe(true);
     expect(await page.title()).toContain('msgpipe');
     await page.screenshot({ path: join(SCREENSHOTS, 'queue-dashboard.png'), fullPage: true });

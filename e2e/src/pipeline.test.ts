@@ -1,28 +1,20 @@
-import { freePort } from '@msgpipe/redis-server';
-import { postMessage, request, testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
+import { API_MAIN, childEnv, NodeProcess, postMessage, request, startPipeline, testRedisUrl, waitFor, WORKER_MAIN, type Pipeline } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_MAIN, childEnv, NodeProcess, WORKER_MAIN } from './processes.js';
 
 const CLIENTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'];
 const MESSAGES_PER_CLIENT = 20;
 
 describe('the pipeline, end to end: real API and worker processes', () => {
-  let api: NodeProcess;
-  let workers: NodeProcess[];
+  let pipeline: Pipeline;
   let baseUrl: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    const env = childEnv({ REDIS_URL: testRedisUrl(), REDIS_PREFIX: uniquePrefix('e2e'), PORT: String(port), HOST: '127.0.0.1' });
-    api = new NodeProcess(API_MAIN, env);
-    workers = [new NodeProcess(WORKER_MAIN, env), new NodeProcess(WORKER_MAIN, env)];
-    await api.waitForOutput(/api listening/);
-    await Promise.all(workers.map((worker) => worker.waitForOutput(/worker consuming/)));
+    pipeline = await startPipeline({ redis: testRedisUrl(), workers: 2, label: 'e2e' });
+    baseUrl = pipeline.baseUrl;
   });
 
   afterAll(async () => {
-    await Promise.all([api, ...workers].map((process) => process?.stop('SIGKILL')));
+    await pipeline?.kill();
   });
 
   it('answers every message from many clients, each in its own history, exactly once', async () => {
@@ -56,9 +48,9 @@ describe('the pipeline, end to end: real API and worker processes', () => {
   });
 
   it('stops the API and the workers cleanly on SIGTERM (exit code 0)', async () => {
-    const endings = await Promise.all([api, ...workers].map((process) => process.stop('SIGTERM')));
+    const endings = await Promise.all(pipeline.processes.map((process) => process.stop('SIGTERM')));
     expect(endings).toEqual(endings.map(() => ({ code: 0, signal: null })));
-    expect(api.output).toMatch(/api stopped/);
+    expect(pipeline.api.output).toMatch(/api stopped/);
   });
 });
 

@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisServer } from '@msgpipe/redis-server';
 import { queueName, queuePrefix } from '@msgpipe/shared';
-import { parsePrometheusText, postMessage, request, samplesOf, waitFor, type WaitOptions } from '@msgpipe/testkit';
+import { asAdmin, parsePrometheusText, postMessage, request, samplesOf, waitFor, type WaitOptions } from '@msgpipe/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { NodeProcess, WORKER_MAIN } from './processes.js';
 import { ScriptedUpstream } from './scripted-upstream.js';
-import { aclConfig, asAdmin, startPipeline, type SecuredPipeline } from './secured-pipeline.js';
+import { aclConfig, startSecuredPipeline, type SecuredPipeline } from './secured-pipeline.js';
 
 /**
  * The least-privilege ACL user of deploy/redis-acl.conf on the paths redis-auth.test.ts's happy
@@ -52,8 +51,6 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
   let admin: Redis;
   let upstream: ScriptedUpstream;
   let pipeline: SecuredPipeline;
-  const extraWorkers: NodeProcess[] = [];
-  const allOutput = () => [pipeline.api.output, pipeline.worker.output, ...extraWorkers.map((worker) => worker.output)].join('\n');
 
   beforeAll(async () => {
     configDir = mkdtempSync(join(tmpdir(), 'msgpipe-acl-paths-'));
@@ -63,7 +60,7 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
     admin = new Redis({ port: server.port, username: 'admin', password: adminPassword, lazyConnect: true });
     await admin.connect();
     upstream = await ScriptedUpstream.start();
-    pipeline = await startPipeline(`redis://msgpipe:${password}@127.0.0.1:${server.port}`, {
+    pipeline = await startSecuredPipeline(`redis://msgpipe:${password}@127.0.0.1:${server.port}`, {
       ...upstream.responderEnv,
       // Left on (the webhook default): its lookups and stores run as msgpipe too.
       RESPONSE_CACHE_TTL_SECONDS: '60',
@@ -72,12 +69,11 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
       JOB_LOCK_MS: String(JOB_LOCK_MS),
       WORKER_CONCURRENCY: '50',
     });
-    await waitFor('the API ready', async () => (await request(pipeline.baseUrl, '/readyz')).status === 200, { timeoutMs: 10_000 });
+    await waitFor('the API ready', async () => (await request(pipeline.baseUrl, '/readyz')).status === 200);
     await pipeline.worker.waitForOutput(/worker consuming/);
   });
   afterAll(async () => {
-    await Promise.all(extraWorkers.map((worker) => worker.stop('SIGKILL')));
-    await pipeline?.stop();
+    await pipeline?.kill();
     await upstream?.close();
     admin?.disconnect();
     await server?.stop();
@@ -102,12 +98,12 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
   }
 
   /** waitFor, whose timeout names what Redis denied: a missing permission shows as the cause of the stall. */
-  async function until<T>(description: string, check: () => T | undefined | false | Promise<T | undefined | false>, options: WaitOptions): Promise<T> {
+  async function until<T>(description: string, check: () => T | undefined | false | Promise<T | undefined | false>, options: WaitOptions = {}): Promise<T> {
     try {
       return await waitFor(description, check, options);
     } catch (error) {
       const denials = await aclDenials().catch((reason: Error) => [`(ACL LOG unreadable: ${reason.message})`]);
-      const logged = allOutput().split('\n').filter((line) => NO_PERMISSION.test(line)).slice(0, 5);
+      const logged = pipeline.logs().split('\n').filter((line) => NO_PERMISSION.test(line)).slice(0, 5);
       throw new Error(`${(error as Error).message}\nACL LOG: ${JSON.stringify(denials)}\nlog lines: ${JSON.stringify(logged)}`);
     }
   }
@@ -125,7 +121,7 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
   }
 
   /** Waits until every id is in the IP's history (finished), and returns the history. */
-  async function finishedHistory(ip: string, ids: readonly string[], timeoutMs: number): Promise<HistoryMessage[]> {
+  async function finishedHistory(ip: string, ids: readonly string[], timeoutMs?: number): Promise<HistoryMessage[]> {
     return until(
       `${ids.length} messages of ${ip} in its history`,
       async () => {
@@ -180,7 +176,7 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
     for (const text of texts) ids.push(await send(ip, text));
 
     // Two failed attempts, each 0.25–1 s of backoff: done within a few seconds.
-    const history = await finishedHistory(ip, ids, 20_000);
+    const history = await finishedHistory(ip, ids);
     expect(history).toHaveLength(ids.length);
     for (const id of ids) {
       const [entry, ...more] = once(history, id);
@@ -200,7 +196,7 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
 
     // The response cache stored each answer (as msgpipe): the same text again is answered from it.
     const again = await send(ip, texts[0]!);
-    const [repeat] = once(await finishedHistory(ip, [again], 10_000), again);
+    const [repeat] = once(await finishedHistory(ip, [again]), again);
     expect(repeat).toMatchObject({ status: 'completed', response: `answered ${ids[0]} on call ${RESPONDER_ATTEMPTS}` });
     expect(upstream.callsFor(again)).toEqual([]);
   });
@@ -211,7 +207,7 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
     const doomed = await send(ip, 'doomed (the upstream is down for good)');
     const refused = await send(ip, 'refused (the upstream rejects this one)');
 
-    const history = await finishedHistory(ip, [doomed, refused], 20_000);
+    const history = await finishedHistory(ip, [doomed, refused]);
     expect(history).toHaveLength(2);
     const expected = [
       { id: doomed, error: 'webhook answered HTTP 503', calls: RESPONDER_ATTEMPTS, delayed: RESPONDER_ATTEMPTS - 1 },
@@ -224,7 +220,7 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
       expect(message.status).toBe(200);
       expect(message.json()).toMatchObject({ id, status: 'failed', error, ip });
       // BullMQ failed the job (moveToFinished, removeOnFail's trimming included) as msgpipe.
-      await until(`job ${id} in BullMQ's failed set`, async () => (await admin.zscore(`${QUEUE}:failed`, id)) !== null, { timeoutMs: 5000 });
+      await until(`job ${id} in BullMQ's failed set`, async () => (await admin.zscore(`${QUEUE}:failed`, id)) !== null);
       expect(await admin.hget(`${QUEUE}:${id}`, 'failedReason')).toBe(error);
       const events = await eventsOf(id);
       expect(events.filter((event) => event === 'delayed'), events.join(',')).toHaveLength(delayed);
@@ -242,7 +238,7 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
     await until(
       'the retried job failed again',
       async () => upstream.callsFor(refused).length === 2 && Number(await admin.hget(`${QUEUE}:${refused}`, 'finishedOn')) > finishedBefore && (await admin.zscore(`${QUEUE}:failed`, refused)) !== null,
-      { timeoutMs: 10_000, intervalMs: 50 },
+      { intervalMs: 50 },
     );
     expect(once(await historyOf(ip), refused)).toHaveLength(1);
   });
@@ -252,7 +248,7 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
     const ids: string[] = [];
     for (let index = 0; index < 6; index++) ids.push(await send(ip, `hold stalled ${index}`));
     // The only worker so far takes them all and waits on the upstream.
-    await until('the worker holding every job', () => ids.every((id) => upstream.callsFor(id).length === 1), { timeoutMs: 10_000 });
+    await until('the worker holding every job', () => ids.every((id) => upstream.callsFor(id).length === 1));
 
     // Lock extension (BullMQ's extendLocks, every JOB_LOCK_MS / 2) as msgpipe: each lock's
     // time to live goes back up while the job is held, so none stalls on a live worker.
@@ -273,10 +269,7 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
     );
     for (const id of ids) expect(upstream.callsFor(id), `${id} ran once so far`).toHaveLength(1);
 
-    const survivorEnv = { ...pipeline.env };
-    delete survivorEnv.WORKER_METRICS_PORT; // the first worker's port
-    const survivor = new NodeProcess(WORKER_MAIN, survivorEnv);
-    extraWorkers.push(survivor);
+    const survivor = await pipeline.startWorker();
     await survivor.waitForOutput(/worker consuming/);
 
     const killed = await pipeline.worker.stop('SIGKILL');
@@ -297,17 +290,16 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
     await until(
       'the queue idle',
       async () => (await admin.llen(`${QUEUE}:active`)) + (await admin.llen(`${QUEUE}:wait`)) + (await admin.zcard(`${QUEUE}:delayed`)) === 0,
-      { timeoutMs: 5000 },
     );
   });
 
   it('Redis denied the msgpipe user nothing on any of these paths (empty ACL LOG), and no log line mentions a missing permission', async () => {
-    const logLines = allOutput().split('\n').filter((line) => NO_PERMISSION.test(line));
+    const logLines = pipeline.logs().split('\n').filter((line) => NO_PERMISSION.test(line));
     expect({ aclLog: await aclDenials(), logLines }).toEqual({ aclLog: [], logLines: [] });
     const clients = String(await admin.call('CLIENT', 'LIST'));
     expect(clients).toMatch(/user=msgpipe/);
     expect(clients).not.toMatch(/user=default/);
     expect(pipeline.worker.output).toMatch(/worker consuming/);
-    expect(extraWorkers[0]?.output).toMatch(/worker consuming/);
+    expect(pipeline.workers[1]?.output).toMatch(/worker consuming/);
   });
 });

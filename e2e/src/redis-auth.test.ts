@@ -3,17 +3,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisServer } from '@msgpipe/redis-server';
+import { API_MAIN, childEnv, NodeProcess, repoRoot, WORKER_MAIN } from '@msgpipe/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_MAIN, childEnv, NodeProcess, repoRoot, WORKER_MAIN } from './processes.js';
-import { aclConfig, exerciseEverything, expectNoSecrets, expectUnavailable, startPipeline, type SecuredPipeline } from './secured-pipeline.js';
+import { aclConfig, exerciseEverything, expectNoSecrets, expectUnavailable, startSecuredPipeline, type SecuredPipeline } from './secured-pipeline.js';
 
 const secret = () => randomBytes(18).toString('hex');
 
 const servers: RedisServer[] = [];
 const pipelines: SecuredPipeline[] = [];
 afterAll(async () => {
-  await Promise.all(pipelines.map((pipeline) => pipeline.stop()));
+  await Promise.all(pipelines.map((pipeline) => pipeline.kill()));
   await Promise.all(servers.map((server) => server.stop()));
 });
 async function started(pipeline: Promise<SecuredPipeline>): Promise<SecuredPipeline> {
@@ -42,21 +42,21 @@ describe('Redis with requirepass, the password in REDIS_URL', () => {
   });
 
   it('runs the whole pipeline, and the password shows up in no log, response or metric', async () => {
-    pipeline = await started(startPipeline(`redis://:${password}@127.0.0.1:${server.port}`));
+    pipeline = await started(startSecuredPipeline(`redis://:${password}@127.0.0.1:${server.port}`));
     await exerciseEverything(pipeline, '127.0.0.21');
     expect(pipeline.api.output).toContain(`"redis":"redis://:***@127.0.0.1:${server.port}"`);
     expectNoSecrets(pipeline, [password]);
   });
 
   it('with a wrong password: 503 at once, logs that say authentication failed, and neither password in them', async () => {
-    const wrong = await started(startPipeline(`redis://:${wrongPassword}@127.0.0.1:${server.port}`));
+    const wrong = await started(startSecuredPipeline(`redis://:${wrongPassword}@127.0.0.1:${server.port}`));
     await expectUnavailable(wrong, '127.0.0.22');
     for (const process of [wrong.api, wrong.worker]) {
       await process.waitForOutput(/WRONGPASS.*Redis authentication failed: check the user name and password in REDIS_URL/);
     }
     expect(wrong.worker.output).not.toMatch(/worker consuming/);
     expectNoSecrets(wrong, [password, wrongPassword]);
-    await wrong.stop();
+    await wrong.kill();
   });
 
   it('when Redis goes away: 503, connection errors logged, and still no password anywhere', async () => {
@@ -96,7 +96,7 @@ describe('an ACL user with only what deploy/redis-acl.conf grants', () => {
   });
 
   it('runs the whole pipeline as msgpipe, and Redis denied it nothing (empty ACL LOG)', async () => {
-    const pipeline = await started(startPipeline(`redis://msgpipe:${password}@127.0.0.1:${server.port}`));
+    const pipeline = await started(startSecuredPipeline(`redis://msgpipe:${password}@127.0.0.1:${server.port}`));
     await exerciseEverything(pipeline, '127.0.0.24');
     // Every denial, also of a command whose error someone caught and ignored, lands here.
     expect(await admin.call('ACL', 'LOG')).toEqual([]);
@@ -104,7 +104,7 @@ describe('an ACL user with only what deploy/redis-acl.conf grants', () => {
     expect(clients).toMatch(/user=msgpipe/);
     expect(clients).not.toMatch(/user=default/);
     expectNoSecrets(pipeline, [password, adminPassword]);
-    await pipeline.stop();
+    await pipeline.kill();
   });
 
   it('keeps the msgpipe user away from FLUSHALL, CONFIG, KEYS, ACL, functions, other keys and other channels', async () => {

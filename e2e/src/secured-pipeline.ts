@@ -1,15 +1,24 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '@msgpipe/redis-server';
-import { openEventStream, parsePrometheusText, postMessage, request, samplesOf, waitFor, type TestResponse } from '@msgpipe/testkit';
+import {
+  asAdmin,
+  openEventStream,
+  parsePrometheusText,
+  postMessage,
+  repoRoot,
+  request,
+  samplesOf,
+  startPipeline,
+  waitFor,
+  type EnvOverrides,
+  type NodeProcess,
+  type Pipeline,
+  type TestResponse,
+} from '@msgpipe/testkit';
 import { expect } from 'vitest';
-import { API_MAIN, childEnv, NodeProcess, repoRoot, WORKER_MAIN } from './processes.js';
 
 /** Helpers for the Redis AUTH / ACL / TLS tests: the built API and one worker on a given REDIS_URL. */
-
-export const ADMIN_TOKEN = 'redis-auth-e2e-admin-token';
-export const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 /**
  * An ACL file (default: the shipped deploy/redis-acl.conf) with the msgpipe user's password
@@ -23,53 +32,42 @@ export function aclConfig(password: string, adminPassword: string, aclFile = joi
   return `${filled}\nuser admin on >${adminPassword} ~* &* +@all\n`;
 }
 
-export interface SecuredPipeline {
-  readonly api: NodeProcess;
+/** The pipeline of one worker, and everything the test saw of it, for the secret checks. */
+export interface SecuredPipeline extends Pipeline {
   readonly worker: NodeProcess;
-  readonly baseUrl: string;
   readonly workerMetricsUrl: string;
-  /** The environment both processes run with, e.g. for starting another worker. */
-  readonly env: NodeJS.ProcessEnv;
-  /** Every response body and metrics text the test saw, for the secret checks. */
+  /** Every response body and metrics text the test saw. */
   readonly seen: string[];
-  /** Everything both processes wrote, plus everything in `seen`. */
+  /** Everything the processes wrote, plus everything in `seen`. */
   everything(): string;
-  stop(): Promise<void>;
 }
 
 /**
- * Starts the built API and a worker (with its metrics port) on `redisUrl`, and waits until
- * the API listens. `extraEnv` adds or removes (undefined) variables, e.g. NODE_EXTRA_CA_CERTS.
+ * Starts the built API and a worker (with its metrics port) on `redisUrl`, and waits until the
+ * API listens: not until it is ready, which a refused Redis never lets it be. `extraEnv` adds
+ * or removes (undefined) variables, e.g. NODE_EXTRA_CA_CERTS.
  */
-export async function startPipeline(redisUrl: string, extraEnv: Record<string, string | undefined> = {}): Promise<SecuredPipeline> {
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const env = childEnv({
-    REDIS_URL: redisUrl,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    ADMIN_TOKEN,
-    WORKER_METRICS_PORT: String(metricsPort),
-    // Only what a test sets: never a CA the test runner itself was given.
-    NODE_EXTRA_CA_CERTS: undefined,
-    ...extraEnv,
-  });
-  const api = new NodeProcess(API_MAIN, env);
-  const worker = new NodeProcess(WORKER_MAIN, env);
-  const seen: string[] = [];
-  const pipeline: SecuredPipeline = {
-    api,
-    worker,
-    baseUrl: `http://127.0.0.1:${port}`,
-    workerMetricsUrl: `http://127.0.0.1:${metricsPort}`,
-    env,
-    seen,
-    everything: () => [api.output, worker.output, ...seen].join('\n'),
-    stop: async () => {
-      await Promise.all([api.stop('SIGKILL'), worker.stop('SIGKILL')]);
+export async function startSecuredPipeline(redisUrl: string, extraEnv: EnvOverrides = {}): Promise<SecuredPipeline> {
+  const pipeline = await startPipeline({
+    redis: redisUrl,
+    workers: 1,
+    workerMetrics: true,
+    ready: false,
+    env: {
+      REDIS_PREFIX: 'msgpipe', // the product's default, and what the ACL's key and channel patterns allow
+      // Only what a test sets: never a CA the test runner itself was given.
+      NODE_EXTRA_CA_CERTS: undefined,
+      ...extraEnv,
     },
-  };
-  await api.waitForOutput(/api listening/);
-  return pipeline;
+  });
+  const worker = pipeline.workers[0]!;
+  const seen: string[] = [];
+  return Object.assign(pipeline, {
+    worker,
+    workerMetricsUrl: pipeline.metricsUrlOf(worker),
+    seen,
+    everything: () => [pipeline.logs(), ...seen].join('\n'),
+  });
 }
 
 /** A request whose response body the secret checks will look at. */

@@ -1,71 +1,59 @@
-import { freePort } from '@msgpipe/redis-server';
-import { postMessage, request, startCluster, testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
+import { asAdmin, clientIps, postMessage, request, startCluster, startPipeline, testRedisUrl, Timeouts, waitFor, type Pipeline, type PipelineRedis } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntilReady } from './cluster/traffic.js';
-import { API_MAIN, childEnv, NodeProcess, WORKER_MAIN } from './processes.js';
 
-const TOKEN = 'e2e-stats-token-0123456789';
-const IPS = Array.from({ length: 10 }, (_, index) => `127.0.4.${index + 1}`);
+const IPS = clientIps(4, 10);
 const PER_IP = 100;
 const TOTAL = IPS.length * PER_IP;
 
 /** Where the pipeline runs: on a cluster the counters take the four-step path (README, "What is atomic"). */
-const TOPOLOGIES = [
-  { name: 'standalone Redis', start: async () => ({ env: { REDIS_URL: testRedisUrl() }, stop: async () => {} }) },
+interface Topology {
+  name: string;
+  start(): Promise<{ where: PipelineRedis; env: Record<string, string>; stop(): Promise<void> }>;
+}
+
+const TOPOLOGIES: Topology[] = [
+  { name: 'standalone Redis', start: async () => ({ where: { redis: testRedisUrl() }, env: {}, stop: async () => {} }) },
   {
     name: 'a 3-master Redis Cluster with 3 queue partitions',
     start: async () => {
       const cluster = await startCluster({ masters: 3 });
-      return {
-        env: { REDIS_URL: cluster.url, REDIS_CLUSTER_NODES: cluster.nodes, QUEUE_PARTITIONS: '3' },
-        stop: () => cluster.stop(),
-      };
+      return { where: { cluster }, env: { QUEUE_PARTITIONS: '3' }, stop: () => cluster.stop() };
     },
   },
 ];
 
 describe.each(TOPOLOGIES)('stats after 1,000 messages from 10 IPs, with the worker killed (-9) and restarted mid-way, on $name', (topology) => {
-  let redis: Awaited<ReturnType<(typeof topology)['start']>> | undefined;
-  let api: NodeProcess;
-  let workers: NodeProcess[] = [];
+  let running: Awaited<ReturnType<Topology['start']>> | undefined;
+  let pipeline: Pipeline;
   let baseUrl: string;
-  let env: NodeJS.ProcessEnv;
 
-  const stats = async () => (await request(baseUrl, '/v1/stats?top=20', { headers: { authorization: `Bearer ${TOKEN}` } })).json();
-  const startWorker = async () => {
-    const worker = new NodeProcess(WORKER_MAIN, env);
-    workers.push(worker);
-    await worker.waitForOutput(/worker consuming/);
-    return worker;
-  };
+  const stats = async () => (await request(baseUrl, '/v1/stats?top=20', { headers: asAdmin })).json();
 
   beforeAll(async () => {
-    redis = await topology.start();
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    // Small batches of concurrency make the kill land with jobs in flight.
-    env = childEnv({
-      ...redis.env,
-      REDIS_PREFIX: uniquePrefix('e2e-stats'),
-      PORT: String(port),
-      ADMIN_TOKEN: TOKEN,
-      RATE_LIMIT_PER_MINUTE: '0',
-      WORKER_CONCURRENCY: '20',
-      // A killed worker's jobs run again once their lock expires: keep that short here.
-      JOB_LOCK_MS: '2000',
+    running = await topology.start();
+    pipeline = await startPipeline({
+      ...running.where,
+      workers: 0,
+      label: 'e2e-stats',
+      // Small batches of concurrency make the kill land with jobs in flight.
+      env: {
+        ...running.env,
+        RATE_LIMIT_PER_MINUTE: '0',
+        WORKER_CONCURRENCY: '20',
+        // A killed worker's jobs run again once their lock expires: keep that short here.
+        JOB_LOCK_MS: '2000',
+      },
     });
-    api = new NodeProcess(API_MAIN, env);
-    await api.waitForOutput(/api listening/);
-    await waitUntilReady(baseUrl);
+    baseUrl = pipeline.baseUrl;
   });
 
   afterAll(async () => {
-    await Promise.all([api, ...workers].map((process) => process?.stop('SIGKILL')));
-    await redis?.stop();
+    await pipeline?.kill();
+    await running?.stop();
   });
 
   it('counts exactly 1,000, each IP 100, in sorted leaderboards, and one history entry per message', async () => {
-    const first = await startWorker();
+    const first = await pipeline.startWorker();
     const ids = new Map<string, string[]>(IPS.map((ip) => [ip, []]));
     // Send in waves of one message per IP, so the kill below meets a steady stream.
     const sending = (async () => {
@@ -80,7 +68,7 @@ describe.each(TOPOLOGIES)('stats after 1,000 messages from 10 IPs, with the work
       }
     })();
 
-    await waitFor('the worker to be part-way through', async () => (await stats()).totalMessages >= 200, { timeoutMs: 30_000 });
+    await waitFor('the worker to be part-way through', async () => (await stats()).totalMessages >= 200);
     // Freeze the worker at moments of the stream until it is caught holding jobs in flight,
     // then kill it: those jobs are what the restart has to recover.
     const inFlightAtKill = await waitFor(
@@ -94,12 +82,12 @@ describe.each(TOPOLOGIES)('stats after 1,000 messages from 10 IPs, with the work
         await waitFor('the frozen worker to make progress again', async () => (await stats()).totalMessages > totalMessages);
         return false;
       },
-      { timeoutMs: 30_000, intervalMs: 0 },
+      { intervalMs: 0 },
     );
     await first.stop('SIGKILL');
     expect(inFlightAtKill).toBeGreaterThan(0);
     expect((await stats()).totalMessages).toBeLessThan(TOTAL);
-    await startWorker();
+    await pipeline.startWorker();
     await sending;
 
     // Jobs the killed worker held come back through BullMQ's stalled-job check once their lock
@@ -110,7 +98,7 @@ describe.each(TOPOLOGIES)('stats after 1,000 messages from 10 IPs, with the work
         const current = await stats();
         return current.totalMessages >= TOTAL && current.queue.active === 0 && current.queue.waiting === 0 && current;
       },
-      { timeoutMs: 120_000, intervalMs: 250 },
+      { timeoutMs: Timeouts.drain, intervalMs: 250 },
     );
     expect(final.totalMessages).toBe(TOTAL);
     expect(final.messagesToday).toBe(TOTAL);
@@ -127,5 +115,5 @@ describe.each(TOPOLOGIES)('stats after 1,000 messages from 10 IPs, with the work
       expect(new Set(historyIds).size, ip).toBe(historyIds.length);
       expect(historyIds.sort(), ip).toEqual([...ids.get(ip)!].sort());
     }
-  }, 150_000);
+  });
 });

@@ -1,18 +1,13 @@
-import { postMessage, request, waitFor } from '@msgpipe/testkit';
+import { expectError, postMessage, request, waitFor } from '@msgpipe/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from './api.fixture.js';
 import { bodyLimitFor } from './message-body.js';
-import { RawClient, type RawResponse } from './raw-client.fixture.js';
+import { RawClient } from './raw-client.fixture.js';
 
 const ADMIN = 'body-limits-admin-token';
 const THREE_MB = 3 * 1024 * 1024;
 /** What the tests send of the 3 MB before they stop and wait: past the limit, far short of the whole. */
 const SENT_BEFORE_WAITING = 96 * 1024;
-
-function expectError(response: RawResponse | undefined, status: number, code?: string): void {
-  expect(response?.status).toBe(status);
-  expect(JSON.parse(response?.body ?? '')).toEqual({ error: { code: code ?? expect.any(String), message: expect.any(String) } });
-}
 
 const head = (headers: string) => `POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${headers}\r\n`;
 

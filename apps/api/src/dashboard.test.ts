@@ -1,27 +1,26 @@
-import { request } from '@msgpipe/testkit';
+import { ADMIN_TOKEN, asAdmin, request } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from './api.fixture.js';
 
-const TOKEN = 'dashboard-test-token-0123456789';
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 describe('the queue dashboard (bull-board) at /admin/queues', () => {
   let api: RunningApi;
   beforeAll(async () => {
-    api = await startApi({ ADMIN_TOKEN: TOKEN });
+    api = await startApi({ ADMIN_TOKEN });
   });
   afterAll(() => api.close());
 
   // Who gets in (every credential, for every admin route) is admin-access.test.ts's subject.
   it('serves the dashboard page, Basic auth with the token as password', async () => {
-    const response = await request(api.baseUrl, '/admin/queues', { headers: { authorization: basic('anyone', TOKEN) } });
+    const response = await request(api.baseUrl, '/admin/queues', { headers: { authorization: basic('anyone', ADMIN_TOKEN) } });
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toMatch(/text\/html/);
     expect(response.text).toContain('msgpipe');
   });
 
   it('serves the page’s scripts and styles behind the same auth', async () => {
-    const authorization = basic('anyone', TOKEN);
+    const authorization = basic('anyone', ADMIN_TOKEN);
     const page = await request(api.baseUrl, '/admin/queues', { headers: { authorization } });
     const assets = [...page.text.matchAll(/(?:src|href)="(static\/[^"]+\.(?:js|css))"/g)].map((match) => match[1]!);
     expect(assets.length).toBeGreaterThan(0);
@@ -32,7 +31,7 @@ describe('the queue dashboard (bull-board) at /admin/queues', () => {
   });
 
   it('lists the message queue through its API', async () => {
-    const response = await request(api.baseUrl, '/admin/queues/api/queues', { headers: { authorization: `Bearer ${TOKEN}` } });
+    const response = await request(api.baseUrl, '/admin/queues/api/queues', { headers: asAdmin });
     expect(response.status).toBe(200);
     expect(response.json().queues.map((queue: { name: string }) => queue.name)).toEqual(['messages']);
   });

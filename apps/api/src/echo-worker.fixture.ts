@@ -1,17 +1,19 @@
-import { createRedis, queuePrefix, type HistoryEntry, type MessageJob } from '@msgpipe/shared';
+import { createRedis, queuePrefix, type MessageJob } from '@msgpipe/shared';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { RunningApi } from './api.fixture.js';
 
 /**
  * A real BullMQ worker on the test API's queues that does what the worker app does, minus the
  * responders: it answers `echo: <message>`, or fails for good a message starting with "fail".
- * The API package does not depend on the worker app; its tests need jobs to finish.
+ * Like the worker app it records the answer in the history and returns nothing, so the job
+ * holds no copy of it. The API package does not depend on the worker app; its tests need
+ * jobs to finish.
  */
 export async function startEchoWorker(api: RunningApi): Promise<{ close(): Promise<void> }> {
   const connection = createRedis(api.config.redis, 'worker', 'echo-worker');
   const workers = api.queues.queues.map(
     (queue, partition) =>
-      new Worker<MessageJob, HistoryEntry>(
+      new Worker<MessageJob, void>(
         queue.name,
         async (job) => {
           const { id, ip, message, sendTime } = job.data;
@@ -20,9 +22,7 @@ export async function startEchoWorker(api: RunningApi): Promise<{ close(): Promi
             await api.recorder.record(ip, { id, message, sendTime, status: 'failed', error: 'told to fail', respondedAt });
             throw new UnrecoverableError('told to fail');
           }
-          const entry: HistoryEntry = { id, message, sendTime, status: 'completed', response: `echo: ${message}`, respondedAt };
-          await api.recorder.record(ip, entry);
-          return entry;
+          await api.recorder.record(ip, { id, message, sendTime, status: 'completed', response: `echo: ${message}`, respondedAt });
         },
         { connection, prefix: queuePrefix(api.config.redis.prefix, partition) },
       ),

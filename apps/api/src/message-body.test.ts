@@ -1,4 +1,4 @@
-import { request } from '@msgpipe/testkit';
+import { expectError, request } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from './api.fixture.js';
 import { JSON_MAX_DEPTH, JSON_MAX_VALUES } from './json-shape.js';
@@ -15,13 +15,6 @@ afterAll(() => api.close());
 
 function post(body: string | Buffer, contentType: string) {
   return request(api.baseUrl, '/v1/messages', { method: 'POST', headers: { 'content-type': contentType }, body });
-}
-
-function expectError(response: { status: number; json(): any }, status: number, code: string): string {
-  expect(response.status).toBe(status);
-  const body = response.json();
-  expect(body).toEqual({ error: { code, message: expect.any(String) } });
-  return body.error.message;
 }
 
 /** The text a 202'd message was enqueued with. */

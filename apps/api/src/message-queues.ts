@@ -1,10 +1,8 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import {
   MESSAGE_JOB_NAME,
-  MESSAGE_JOB_OPTIONS,
+  openMessageQueue,
   partitionOf,
-  queueName,
-  queuePrefix,
   type MessageJob,
   type MessageStatus,
   type RedisClient,
@@ -48,11 +46,7 @@ export class MessageQueues {
   }
 
   #open(partition: number): Queue<MessageJob> {
-    const queue = new Queue<MessageJob>(queueName(partition), {
-      connection: this.connection,
-      prefix: queuePrefix(this.redisPrefix, partition),
-      defaultJobOptions: MESSAGE_JOB_OPTIONS,
-    });
+    const queue = openMessageQueue(this.connection, this.redisPrefix, partition);
     // The connection's own errors, already logged by its owner (openConnections). Without a
     // listener BullMQ console.errors each whole error object, bypassing the logger.
     queue.on('error', () => {});

@@ -1,4 +1,4 @@
-import { request } from '@msgpipe/testkit';
+import { expectError, request } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from './api.fixture.js';
 import { RawClient } from './raw-client.fixture.js';
@@ -7,11 +7,6 @@ import { RawClient } from './raw-client.fixture.js';
 const TIMEOUTS = { headersTimeoutMs: 1_000, requestTimeoutMs: 1_500, keepAliveTimeoutMs: 1_000, checkIntervalMs: 100 };
 /** Far past every deadline above, yet far short of Node's own defaults (60 s, 300 s, 30 s checks). */
 const CUT_OFF_WITHIN_MS = 4_000;
-
-function expectError(response: { status: number; body: string }, status: number, code: string): void {
-  expect(response.status).toBe(status);
-  expect(JSON.parse(response.body)).toEqual({ error: { code, message: expect.any(String) } });
-}
 
 // Concurrent: each test mostly waits out a deadline.
 describe.concurrent('slow clients', () => {

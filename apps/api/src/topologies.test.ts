@@ -1,5 +1,5 @@
 import { partitionOf } from '@msgpipe/shared';
-import { openEventStream, postMessage, request, startCluster, testRedisUrl, waitFor } from '@msgpipe/testkit';
+import { ADMIN_TOKEN, asAdmin, openEventStream, postMessage, request, startCluster, testRedisUrl, waitFor } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from './api.fixture.js';
 import { startEchoWorker } from './echo-worker.fixture.js';
@@ -9,8 +9,6 @@ import { startEchoWorker } from './echo-worker.fixture.js';
  * with three queue partitions: on the cluster, any multi-key command or script that spans two
  * slots fails with CROSSSLOT, which would show here as a 5xx or a wrong answer.
  */
-const TOKEN = 'topologies-token-0123456789';
-const asAdmin = { authorization: `Bearer ${TOKEN}` };
 
 interface Topology {
   env: Record<string, string>;
@@ -38,9 +36,9 @@ describe.each(topologies)('the API on %s, QUEUE_PARTITIONS=3', (_name, startTopo
 
   beforeAll(async () => {
     topology = await startTopology();
-    api = await startApi({ ...topology.env, ADMIN_TOKEN: TOKEN, QUEUE_PARTITIONS: '3', RATE_LIMIT_PER_MINUTE: '5' }, topology.url);
+    api = await startApi({ ...topology.env, ADMIN_TOKEN, QUEUE_PARTITIONS: '3', RATE_LIMIT_PER_MINUTE: '5' }, topology.url);
     worker = await startEchoWorker(api);
-  }, 30_000);
+  });
 
   afterAll(async () => {
     await worker?.close();

@@ -5,9 +5,7 @@ import {
   KeySchema,
   loadConfig,
   MESSAGE_JOB_NAME,
-  MESSAGE_JOB_OPTIONS,
-  queueName,
-  queuePrefix,
+  openMessageQueue,
   StatsStore,
   type Config,
   type HistoryEntry,
@@ -15,7 +13,7 @@ import {
   type RedisClient,
 } from '@msgpipe/shared';
 import { parsePrometheusText, samplesOf, testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
-import { Queue, type JobsOptions, type JobState } from 'bullmq';
+import type { JobsOptions, JobState, Queue } from 'bullmq';
 import { createWorker, type MessageWorker, type WorkerDeps } from './worker.js';
 
 export const silentLogger = createLogger({ name: 'worker-test', level: 'silent', pretty: false });
@@ -41,14 +39,8 @@ export class Pipeline {
     this.config = loadConfig({ REDIS_URL: testRedisUrl(), REDIS_PREFIX: uniquePrefix('pipeline'), LOG_LEVEL: 'silent', ...env });
     this.connection = createRedis(this.config.redis, 'worker', 'pipeline-test');
     this.keys = new KeySchema(this.config.redis.prefix);
-    this.queues = Array.from(
-      { length: this.config.queuePartitions },
-      (_, partition) =>
-        new Queue<MessageJob>(queueName(partition), {
-          connection: this.connection,
-          prefix: queuePrefix(this.config.redis.prefix, partition),
-          defaultJobOptions: MESSAGE_JOB_OPTIONS,
-        }),
+    this.queues = Array.from({ length: this.config.queuePartitions }, (_, partition) =>
+      openMessageQueue(this.connection, this.config.redis.prefix, partition),
     );
     this.history = new HistoryStore(this.connection, this.keys);
     this.stats = new StatsStore(this.connection, this.keys, this.config);
@@ -88,7 +80,7 @@ export class Pipeline {
   }
 
   /** Waits until the job is completed or failed, and returns which. */
-  async finished(job: MessageJob, timeoutMs = 10_000): Promise<string> {
+  async finished(job: MessageJob, timeoutMs?: number): Promise<string> {
     return waitFor(
       `job ${job.id} to finish`,
       async () => {

@@ -1,6 +1,6 @@
-import { createLogger, createRedis, HistoryStore, KeySchema, loadConfig, MESSAGE_JOB_NAME, MESSAGE_JOB_OPTIONS, queueName, queuePrefix, type MessageJob, type RedisClient } from '@msgpipe/shared';
+import { createLogger, createRedis, HistoryStore, KeySchema, loadConfig, MESSAGE_JOB_NAME, openMessageQueue, type MessageJob, type RedisClient } from '@msgpipe/shared';
 import { RedisServer, uniquePrefix, waitFor } from '@msgpipe/testkit';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Responder } from './responders/responder.js';
 import { createWorker, type MessageWorker } from './worker.js';
@@ -36,7 +36,7 @@ describe('a history write Redis refuses (maxmemory reached)', () => {
     const config = loadConfig({ REDIS_URL: server.url, REDIS_PREFIX: uniquePrefix('refusals'), LOG_LEVEL: 'silent', RESPONDER_ATTEMPTS: attempts });
     connection ??= createRedis(config.redis, 'worker', 'refusals-test');
     admin ??= createRedis(config.redis, 'worker', 'refusals-admin');
-    queue = new Queue<MessageJob>(queueName(0), { connection, prefix: queuePrefix(config.redis.prefix, 0), defaultJobOptions: MESSAGE_JOB_OPTIONS });
+    queue = openMessageQueue(connection, config.redis.prefix, 0);
     history = new HistoryStore(connection, new KeySchema(config.redis.prefix));
 
     // The responder fills Redis's memory while it answers, so the write that follows is refused.
@@ -55,12 +55,12 @@ describe('a history write Redis refuses (maxmemory reached)', () => {
     const job: MessageJob = { id: 'refused-once', ip: '1.2.3.4', message: 'hello', sendTime: new Date().toISOString() };
     await queue.add(MESSAGE_JOB_NAME, job, { jobId: job.id });
 
-    await waitFor('the job delayed after the refused write', async () => (await queue.getJobState(job.id)) === 'delayed', { timeoutMs: 10_000 });
+    await waitFor('the job delayed after the refused write', async () => (await queue.getJobState(job.id)) === 'delayed');
     expect((await queue.getJob(job.id))!.attemptsMade).toBe(0);
     expect(await history.list(job.ip, 10)).toEqual([]);
 
     await admin.config('SET', 'maxmemory', '0');
-    await waitFor('the job completed', async () => (await queue.getJobState(job.id)) === 'completed', { timeoutMs: 10_000 });
+    await waitFor('the job completed', async () => (await queue.getJobState(job.id)) === 'completed');
     expect(await history.list(job.ip, 10)).toEqual([expect.objectContaining({ id: job.id, status: 'completed', response: 'echo: hello' })]);
     expect(calls).toBe(2);
   });

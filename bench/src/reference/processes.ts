@@ -1,5 +1,6 @@
 import { freePort } from '@msgpipe/redis-server';
-import { NodeProcess } from '../node-process.js';
+import { NodeProcess } from '@msgpipe/testkit/processes';
+import { pidsByName } from '../proc-stats.js';
 
 /**
  * The reference pipeline (reference/api.ts and reference/worker.ts, built) as two processes,
@@ -14,11 +15,11 @@ export class ReferenceProcesses {
   static async start(redisUrl: string, prefix: string): Promise<ReferenceProcesses> {
     const port = await freePort();
     const env = { ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, PORT: String(port) };
-    const api = new NodeProcess('reference-api', 'bench/dist/reference/api.js', env);
-    const worker = new NodeProcess('reference-worker', 'bench/dist/reference/worker.js', env);
+    const api = new NodeProcess('bench/dist/reference/api.js', env, { name: 'reference-api' });
+    const worker = new NodeProcess('bench/dist/reference/worker.js', env, { name: 'reference-worker' });
     const reference = new ReferenceProcesses([api, worker], `http://127.0.0.1:${port}`);
     try {
-      await Promise.all([api.ready(/reference api listening/), worker.ready(/reference worker consuming/)]);
+      await Promise.all([api.waitForOutput(/reference api listening/), worker.waitForOutput(/reference worker consuming/)]);
     } catch (error) {
       await reference.stop();
       throw error;
@@ -27,7 +28,7 @@ export class ReferenceProcesses {
   }
 
   get pids(): Map<string, number> {
-    return new Map(this.processes.map((child) => [child.name, child.pid]));
+    return pidsByName(this.processes);
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,18 @@
 import { queueName, queuePrefix } from '@msgpipe/shared';
-import { postMessage, startCluster, waitFor, type ClusterNode, type TestCluster } from '@msgpipe/testkit';
+import {
+  clientIps,
+  postMessage,
+  startCluster,
+  startPipeline,
+  Timeouts,
+  waitFor,
+  type ClusterNode,
+  type NodeProcess,
+  type Pipeline,
+  type TestCluster,
+} from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeProcess } from '../processes.js';
-import { clientIps, historyIds, stats, startPipelineOn, type ClusterPipeline } from './traffic.js';
+import { historyIds, stats } from './traffic.js';
 
 const IPS = clientIps(23, 12);
 const HISTORY = 1000;
@@ -46,25 +56,31 @@ class Load {
 
 describe('failover drill: kill -9 of a master during load, on a cluster with one replica per master', () => {
   let cluster: TestCluster;
-  let pipeline: ClusterPipeline | undefined;
-  let processes: NodeProcess[] = [];
+  let pipeline: Pipeline | undefined;
+  let processes: readonly NodeProcess[] = [];
   let baseUrl: string;
   let prefix: string;
 
   beforeAll(async () => {
     cluster = await startCluster({ masters: 3, replicasPerMaster: 1 });
-    pipeline = await startPipelineOn(cluster, 2, {
-      QUEUE_PARTITIONS: '3',
-      HISTORY_MAX_ENTRIES: String(HISTORY),
-      WORKER_CONCURRENCY: '10',
-      // Jobs a worker held on the dead master run again soon after their lock expires.
-      JOB_LOCK_MS: '2000',
+    pipeline = await startPipeline({
+      cluster,
+      workers: 2,
+      label: 'e2e-failover',
+      env: {
+        RATE_LIMIT_PER_MINUTE: '0',
+        QUEUE_PARTITIONS: '3',
+        HISTORY_MAX_ENTRIES: String(HISTORY),
+        WORKER_CONCURRENCY: '10',
+        // Jobs a worker held on the dead master run again soon after their lock expires.
+        JOB_LOCK_MS: '2000',
+      },
     });
     ({ baseUrl, prefix, processes } = pipeline);
-  }, 60_000);
+  });
 
   afterAll(async () => {
-    await pipeline?.stop();
+    await pipeline?.kill();
     await cluster?.stop();
   });
 
@@ -76,7 +92,7 @@ describe('failover drill: kill -9 of a master during load, on a cluster with one
 
     const load = new Load(baseUrl);
     try {
-      await waitFor('load to be flowing and counted', async () => (await stats(baseUrl)).totalMessages >= 150, { timeoutMs: 30_000 });
+      await waitFor('load to be flowing and counted', async () => (await stats(baseUrl)).totalMessages >= 150);
       const killedAt = Date.now();
       victim.server.signal('SIGKILL');
       const promoted = await waitFor(
@@ -85,12 +101,12 @@ describe('failover drill: kill -9 of a master during load, on a cluster with one
           const master = await cluster.masterFor(queueKey);
           return master.port !== victim.port && master.server.running && master;
         },
-        { timeoutMs: 20_000, intervalMs: 100 },
+        { intervalMs: 100 },
       );
       await cluster.waitUntilHealthy();
       const recoveredAt = Date.now();
       // The pipeline must keep taking messages on the new master, from the same processes.
-      await waitFor('150 more messages accepted after the failover', () => load.acceptedAfter(recoveredAt) >= 150, { timeoutMs: 30_000 });
+      await waitFor('150 more messages accepted after the failover', () => load.acceptedAfter(recoveredAt) >= 150);
       await load.stop();
 
       const total = load.count;
@@ -100,7 +116,7 @@ describe('failover drill: kill -9 of a master during load, on a cluster with one
           const { queue } = await stats(baseUrl);
           return queue.waiting === 0 && queue.active === 0 && queue.delayed === 0;
         },
-        { timeoutMs: 40_000, intervalMs: 250 },
+        { timeoutMs: Timeouts.drain, intervalMs: 250 },
       );
 
       let lost = 0;
@@ -135,5 +151,5 @@ describe('failover drill: kill -9 of a master during load, on a cluster with one
     } finally {
       await load.stop();
     }
-  }, 120_000);
+  });
 });

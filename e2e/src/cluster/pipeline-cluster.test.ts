@@ -1,8 +1,7 @@
 import { queueName, queuePrefix } from '@msgpipe/shared';
-import { startCluster, type TestCluster } from '@msgpipe/testkit';
+import { clientIps, startCluster, startPipeline, type NodeProcess, type Pipeline, type TestCluster } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeProcess } from '../processes.js';
-import { clientIps, expectExactlyOnce, sendFromEach, startPipelineOn, type ClusterPipeline } from './traffic.js';
+import { expectExactlyOnce, sendFromEach } from './traffic.js';
 
 const PARTITIONS = 3;
 const IPS = clientIps(21, 24);
@@ -10,19 +9,24 @@ const PER_IP = 10;
 
 describe('the built pipeline on a 3-master Redis Cluster: API + 2 workers, QUEUE_PARTITIONS=3', () => {
   let cluster: TestCluster;
-  let pipeline: ClusterPipeline | undefined;
-  let processes: NodeProcess[] = [];
+  let pipeline: Pipeline | undefined;
+  let processes: readonly NodeProcess[] = [];
   let baseUrl: string;
   let prefix: string;
 
   beforeAll(async () => {
     cluster = await startCluster({ masters: 3 });
-    pipeline = await startPipelineOn(cluster, 2, { QUEUE_PARTITIONS: String(PARTITIONS), WORKER_CONCURRENCY: '10' });
+    pipeline = await startPipeline({
+      cluster,
+      workers: 2,
+      label: 'e2e-cluster',
+      env: { RATE_LIMIT_PER_MINUTE: '0', QUEUE_PARTITIONS: String(PARTITIONS), WORKER_CONCURRENCY: '10' },
+    });
     ({ baseUrl, prefix, processes } = pipeline);
   });
 
   afterAll(async () => {
-    await pipeline?.stop();
+    await pipeline?.kill();
     await cluster?.stop();
   });
 

@@ -1,9 +1,7 @@
-import { freePort } from '@msgpipe/redis-server';
 import { partitionOf } from '@msgpipe/shared';
-import { testRedisUrl, uniquePrefix } from '@msgpipe/testkit';
+import { clientIps, startPipeline, testRedisUrl, type Pipeline } from '@msgpipe/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_MAIN, childEnv, NodeProcess, WORKER_MAIN } from '../processes.js';
-import { ADMIN_TOKEN, clientIps, expectExactlyOnce, sendFromEach, waitUntilReady, type Sent } from './traffic.js';
+import { expectExactlyOnce, sendFromEach, type Sent } from './traffic.js';
 
 const IPS = clientIps(24, 12);
 const PER_IP = 4;
@@ -15,33 +13,26 @@ const PER_IP = 4;
  * certainly still queued when the API switches.
  */
 describe('changing QUEUE_PARTITIONS on a live system', () => {
-  const started: NodeProcess[] = [];
+  let pipeline: Pipeline | undefined;
   afterEach(async () => {
-    await Promise.all(started.splice(0).map((process) => process.stop('SIGKILL')));
+    await pipeline?.kill();
+    pipeline = undefined;
   });
 
   async function run(from: number, to: number): Promise<void> {
-    const port = await freePort();
-    const baseUrl = `http://127.0.0.1:${port}`;
-    const env = { REDIS_URL: testRedisUrl(), REDIS_PREFIX: uniquePrefix('e2e-resize'), PORT: String(port), ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE: '0' };
-    const startApi = async (partitions: number) => {
-      const api = new NodeProcess(API_MAIN, childEnv({ ...env, QUEUE_PARTITIONS: String(partitions) }));
-      started.push(api);
-      await api.waitForOutput(/api listening/);
-      await waitUntilReady(baseUrl);
-      return api;
-    };
-
-    const before = await startApi(from);
+    pipeline = await startPipeline({
+      redis: testRedisUrl(),
+      workers: 0,
+      label: 'e2e-resize',
+      env: { RATE_LIMIT_PER_MINUTE: '0', QUEUE_PARTITIONS: String(from) },
+    });
+    const { baseUrl } = pipeline;
     const queuedBefore = await sendFromEach(baseUrl, IPS, PER_IP, 'before');
-    await before.stop('SIGTERM');
-    await startApi(to);
+    await pipeline.restartApi({ QUEUE_PARTITIONS: String(to) });
     const queuedAfter = await sendFromEach(baseUrl, IPS, PER_IP, 'after');
 
     const union = `0-${Math.max(from, to) - 1}`;
-    const worker = new NodeProcess(WORKER_MAIN, childEnv({ ...env, QUEUE_PARTITIONS: String(to), WORKER_PARTITIONS: union }));
-    started.push(worker);
-    await worker.waitForOutput(/worker consuming/);
+    await pipeline.startWorker({ QUEUE_PARTITIONS: String(to), WORKER_PARTITIONS: union });
 
     const sent: Sent = new Map(IPS.map((ip) => [ip, [...queuedBefore.get(ip)!, ...queuedAfter.get(ip)!]]));
     await expectExactlyOnce(baseUrl, sent);

@@ -1,8 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { createTestCertificates, openEventStream, postMessage, request, startCluster, waitFor, type TestCertificates, type TestCluster } from '@msgpipe/testkit';
+import {
+  asAdmin,
+  clientIps,
+  createTestCertificates,
+  openEventStream,
+  postMessage,
+  request,
+  startCluster,
+  startPipeline,
+  waitFor,
+  type Pipeline,
+  type TestCertificates,
+  type TestCluster,
+} from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aclConfig } from '../secured-pipeline.js';
-import { ADMIN_TOKEN, clientIps, expectExactlyOnce, sendFromEach, startPipelineOn, type ClusterPipeline } from './traffic.js';
+import { expectExactlyOnce, sendFromEach } from './traffic.js';
 
 /**
  * The product on a 3-master Redis Cluster over TLS only (client port, cluster bus and
@@ -12,7 +25,6 @@ import { ADMIN_TOKEN, clientIps, expectExactlyOnce, sendFromEach, startPipelineO
 const PARTITIONS = 3;
 const IPS = clientIps(25, 24);
 const PER_IP = 5;
-const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 /**
  * What ioredis's Cluster runs beyond a standalone connection: CLUSTER SLOTS to learn which node
@@ -31,7 +43,7 @@ describe('msgpipe on a 3-master Redis Cluster over TLS, as the msgpipe ACL user'
   const adminPassword = secret();
   let cluster: TestCluster;
   let otherCa: TestCertificates;
-  const pipelines: ClusterPipeline[] = [];
+  const pipelines: Pipeline[] = [];
   /** Every response body the tests saw, for the password check. */
   const seen: string[] = [];
 
@@ -50,42 +62,38 @@ describe('msgpipe on a 3-master Redis Cluster over TLS, as the msgpipe ACL user'
   });
 
   afterAll(async () => {
-    await Promise.all(pipelines.map((pipeline) => pipeline.stop()));
+    await Promise.all(pipelines.map((pipeline) => pipeline.kill()));
     await cluster?.stop();
     otherCa?.remove();
   });
 
-  async function start(caFile: string, { ready = true, user = 'msgpipe' } = {}): Promise<ClusterPipeline> {
-    const pipeline = await startPipelineOn(
+  async function start(caFile: string, { ready = true, user = 'msgpipe' } = {}): Promise<Pipeline> {
+    const pipeline = await startPipeline({
       cluster,
-      2,
-      {
+      workers: 2,
+      ready,
+      env: {
         REDIS_URL: cluster.urlAs(user, password),
-        REDIS_CLUSTER_NODES: cluster.nodes,
         NODE_EXTRA_CA_CERTS: caFile,
         REDIS_PREFIX: 'msgpipe', // the ACL's key and channel patterns are `msgpipe:*`
+        RATE_LIMIT_PER_MINUTE: '0',
         QUEUE_PARTITIONS: String(PARTITIONS),
         WORKER_CONCURRENCY: '10',
       },
-      { ready },
-    );
+    });
     pipelines.push(pipeline);
     return pipeline;
   }
 
-  function output(pipeline: ClusterPipeline): string {
-    return pipeline.processes.map((process) => process.output).join('\n');
-  }
-
-  function expectNoPasswords(pipeline: ClusterPipeline): void {
-    const everything = [output(pipeline), ...seen].join('\n');
+  function expectNoPasswords(pipeline: Pipeline): void {
+    const everything = [pipeline.logs(), ...seen].join('\n');
     for (const secretValue of [password, adminPassword]) {
       expect(everything.includes(secretValue), `a password appeared in the output:\n${everything}`).toBe(false);
     }
   }
 
   describe('with the cluster’s CA in NODE_EXTRA_CA_CERTS', () => {
-    let pipeline: ClusterPipeline;
+    let pipeline: Pipeline;
     beforeAll(async () => {
       pipeline = await start(cluster.caFile!);
     });
@@ -146,7 +154,7 @@ describe('msgpipe on a 3-master Redis Cluster over TLS, as the msgpipe ACL user'
   });
 
   /** While the cluster refuses the processes: POST and /readyz answer 503 at once, and no worker consumes. */
-  async function expectUnavailable(pipeline: ClusterPipeline, ip: string): Promise<void> {
+  async function expectUnavailable(pipeline: Pipeline, ip: string): Promise<void> {
     const started = performance.now();
     const posted = await postMessage(pipeline.baseUrl, 'refused?', { localAddress: ip });
     const ready = await request(pipeline.baseUrl, '/readyz');
@@ -156,17 +164,17 @@ describe('msgpipe on a 3-master Redis Cluster over TLS, as the msgpipe ACL user'
     expect(posted.json().error.code).toBe('unavailable');
     expect(posted.headers['retry-after']).toBe('2');
     expect(ready.status).toBe(503);
-    for (const worker of pipeline.processes.slice(1)) expect(worker.output).not.toMatch(/worker consuming/);
+    for (const worker of pipeline.workers) expect(worker.output).not.toMatch(/worker consuming/);
     expectNoPasswords(pipeline);
   }
 
   /** The first `redis connection error` line of each process (API and workers). */
-  async function firstConnectionErrors(pipeline: ClusterPipeline): Promise<string[]> {
+  async function firstConnectionErrors(pipeline: Pipeline): Promise<string[]> {
     return Promise.all(pipeline.processes.map(async (process) => (await process.waitForOutput(/.*redis connection error.*/))[0]));
   }
 
   describe('with another CA in NODE_EXTRA_CA_CERTS', () => {
-    let pipeline: ClusterPipeline;
+    let pipeline: Pipeline;
     beforeAll(async () => {
       pipeline = await start(otherCa.caFile, { ready: false });
     });
@@ -185,7 +193,7 @@ describe('msgpipe on a 3-master Redis Cluster over TLS, as the msgpipe ACL user'
   });
 
   describe('as a user without the CLUSTER grants (the shipped line before they were added)', () => {
-    let pipeline: ClusterPipeline;
+    let pipeline: Pipeline;
     beforeAll(async () => {
       pipeline = await start(cluster.caFile!, { ready: false, user: 'msgpipe-no-cluster' });
     });

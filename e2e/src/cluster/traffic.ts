@@ -1,65 +1,7 @@
-import { freePort } from '@msgpipe/redis-server';
-import { postMessage, request, uniquePrefix, waitFor, type TestCluster } from '@msgpipe/testkit';
+import { asAdmin, postMessage, request, Timeouts, waitFor } from '@msgpipe/testkit';
 import { expect } from 'vitest';
-import { API_MAIN, childEnv, NodeProcess, WORKER_MAIN } from '../processes.js';
 
-export const ADMIN_TOKEN = 'e2e-cluster-token-0123456789';
-const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-
-/** `count` client addresses 127.<block>.x.y, distinct per test file by `block`. */
-export function clientIps(block: number, count: number): string[] {
-  return Array.from({ length: count }, (_, index) => `127.${block}.${Math.floor(index / 250)}.${(index % 250) + 1}`);
-}
-
-/** The API listens before its Redis connection is up; /readyz says when it can take messages. */
-export async function waitUntilReady(baseUrl: string): Promise<void> {
-  await waitFor(`${baseUrl}/readyz to answer 200`, async () => (await request(baseUrl, '/readyz')).status === 200, { timeoutMs: 20_000 });
-}
-
-export interface ClusterPipeline {
-  baseUrl: string;
-  prefix: string;
-  /** The API first, then the workers. */
-  processes: NodeProcess[];
-  stop(): Promise<void>;
-}
-
-/**
- * The built API and `workers` workers on the cluster, with the rate limit off; resolves once all
- * are ready, or with `ready: false` as soon as the API listens (for a Redis it cannot use).
- * `env` overrides anything, REDIS_URL and REDIS_PREFIX included.
- */
-export async function startPipelineOn(
-  cluster: TestCluster,
-  workers: number,
-  env: Record<string, string>,
-  { ready = true }: { ready?: boolean } = {},
-): Promise<ClusterPipeline> {
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const prefix = env.REDIS_PREFIX ?? uniquePrefix('e2e-cluster');
-  const processEnv = childEnv({
-    REDIS_URL: cluster.url,
-    REDIS_CLUSTER_NODES: cluster.nodes,
-    REDIS_PREFIX: prefix,
-    PORT: String(port),
-    ADMIN_TOKEN,
-    RATE_LIMIT_PER_MINUTE: '0',
-    ...env,
-  });
-  const processes = [new NodeProcess(API_MAIN, processEnv), ...Array.from({ length: workers }, () => new NodeProcess(WORKER_MAIN, processEnv))];
-  const pipeline = { baseUrl, prefix, processes, stop: async () => void (await Promise.all(processes.map((process) => process.stop('SIGKILL')))) };
-  try {
-    await processes[0]!.waitForOutput(/api listening/);
-    if (!ready) return pipeline;
-    await waitUntilReady(baseUrl);
-    await Promise.all(processes.slice(1).map((worker) => worker.waitForOutput(/worker consuming/)));
-    return pipeline;
-  } catch (error) {
-    await pipeline.stop();
-    throw error;
-  }
-}
+/** Traffic for the tests of a pipeline at scale: many IPs sending, and the exactly-once checks. */
 
 /** Accepted message ids by IP, in the order each IP sent them. */
 export type Sent = Map<string, string[]>;
@@ -86,7 +28,7 @@ export async function stats(baseUrl: string) {
 }
 
 /** Waits until `total` messages are counted and no job is waiting or running. */
-export async function waitUntilAllCounted(baseUrl: string, total: number, timeoutMs = 60_000) {
+export async function waitUntilAllCounted(baseUrl: string, total: number, timeoutMs = Timeouts.drain) {
   return waitFor(
     `${total} messages counted and the queues idle`,
     async () => {

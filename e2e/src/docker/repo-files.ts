@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { repoRoot } from '../processes.js';
+import { repoRoot } from '@msgpipe/testkit';
 
 export const inRepo = (path: string): string => join(repoRoot, path);
 export const readRepoFile = (path: string): string => readFileSync(inRepo(path), 'utf8');

@@ -1,6 +1,6 @@
-import { waitFor } from '@msgpipe/testkit';
+import { clientIps, waitFor } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientIps, startLoad, summarize } from '../load.js';
+import { startLoad, summarize } from '../load.js';
 import { FaultRig } from './rig.js';
 import { SlowUpstream } from './slow-upstream.js';
 
@@ -33,9 +33,7 @@ describe('SIGTERM of a worker under load', () => {
   it('stops taking jobs, finishes those in flight, exits 0; a new worker finishes the rest, once each', async () => {
     const load = startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: TOTAL, concurrency: 10, perSecond: 200 });
     const [worker] = rig.workers;
-    await waitFor('the worker busy with calls in flight', () => upstream.inFlight().length >= 10 && load.progress.accepted >= TOTAL / 4, {
-      timeoutMs: 30_000,
-    });
+    await waitFor('the worker busy with calls in flight', () => upstream.inFlight().length >= 10 && load.progress.accepted >= TOTAL / 4);
 
     const signalAt = Date.now();
     const inFlightAtSignal = upstream.inFlight();
@@ -57,18 +55,18 @@ describe('SIGTERM of a worker under load', () => {
     expect(atExit.queue.waiting, 'work left for another worker').toBeGreaterThan(0);
     const takenAfterSignal = upstream.calls.filter((call) => call.at > signalAt).length;
 
-    await rig.startWorker();
+    await rig.pipeline.startWorker();
     const result = await load.done;
     console.info(
       `worker SIGTERM: ${summarize(result)}; ${inFlightAtSignal.length} calls in flight at the signal, ${takenAfterSignal} started after it, exit after ${stoppedInMs} ms`,
     );
     expect(result.acceptedCount).toBe(TOTAL);
-    const audit = await rig.auditor.auditWhenDrained(result.accepted, 60_000);
+    const audit = await rig.auditor.auditWhenDrained(result.accepted);
     expect(audit).toMatchObject({ accepted: TOTAL, missing: [], duplicated: [], notCompleted: [], unacknowledged: 0 });
     expect(audit.queue).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
     // Each message reached the responder once: none was taken by both workers.
     expect(new Set(upstream.calls.map((call) => call.id)).size).toBe(upstream.calls.length);
-  }, 90_000);
+  });
 });
 
 describe('SIGTERM of a worker whose jobs outlast SHUTDOWN_TIMEOUT_MS', () => {
@@ -96,7 +94,7 @@ describe('SIGTERM of a worker whose jobs outlast SHUTDOWN_TIMEOUT_MS', () => {
     const result = await startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: 100, concurrency: 10 }).done;
     expect(result.acceptedCount).toBe(100);
     const [worker] = rig.workers;
-    await waitFor('the worker stuck in slow calls', () => upstream.inFlight().length >= 10, { timeoutMs: 10_000 });
+    await waitFor('the worker stuck in slow calls', () => upstream.inFlight().length >= 10);
 
     const signalAt = Date.now();
     const abandoned = upstream.inFlight();
@@ -110,12 +108,12 @@ describe('SIGTERM of a worker whose jobs outlast SHUTDOWN_TIMEOUT_MS', () => {
     expect(worker!.output).toMatch(/leaving them to stalled-job recovery/);
 
     upstream.delayMs = 10;
-    await rig.startWorker();
-    const audit = await rig.auditor.auditWhenDrained(result.accepted, 30_000);
+    await rig.pipeline.startWorker();
+    const audit = await rig.auditor.auditWhenDrained(result.accepted);
     console.info(`worker SIGTERM past its timeout: exit after ${stoppedInMs} ms, ${abandoned.length} calls abandoned and run again`);
     expect(audit).toMatchObject({ accepted: 100, missing: [], duplicated: [], notCompleted: [], unacknowledged: 0 });
     expect(audit.queue).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
     // What the stopped worker left unfinished was called again (stalled-job recovery), and written once.
     for (const { id } of abandoned) expect(upstream.calls.filter((call) => call.id === id).length, id).toBe(2);
-  }, 60_000);
+  });
 });

@@ -9,6 +9,7 @@ export {
   MAX_MESSAGE_ATTEMPTS,
   MESSAGE_JOB_NAME,
   MESSAGE_JOB_OPTIONS,
+  openMessageQueue,
   partitionOf,
   RESPONDER_BACKOFF_TYPE,
   queueName,

@@ -1,4 +1,5 @@
-import type { DefaultJobOptions } from 'bullmq';
+import { Queue, type DefaultJobOptions } from 'bullmq';
+import type { RedisClient } from './redis.js';
 import { Retention } from './retention.js';
 
 /** What the API enqueues: who sent what, when. Kept small: it is stored once per message. */
@@ -56,3 +57,16 @@ export const MESSAGE_JOB_OPTIONS: DefaultJobOptions = {
   removeOnComplete: { age: Retention.completedJobSeconds, count: Retention.completedJobCount },
   removeOnFail: { age: Retention.failedJobSeconds, count: Retention.failedJobCount },
 };
+
+/**
+ * A partition's queue as the product opens it: its name, its key prefix and the message jobs'
+ * default options. The API enqueues through it; tests and tools that put jobs where the
+ * workers look use it too, so they cannot drift from the product.
+ */
+export function openMessageQueue(connection: RedisClient, redisPrefix: string, partition: number): Queue<MessageJob> {
+  return new Queue<MessageJob>(queueName(partition), {
+    connection,
+    prefix: queuePrefix(redisPrefix, partition),
+    defaultJobOptions: MESSAGE_JOB_OPTIONS,
+  });
+}

@@ -1,14 +1,12 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { Cluster, type Redis } from 'ioredis';
 import {
   ExchangeRecorder,
   HistoryStore,
   KeySchema,
   MESSAGE_JOB_NAME,
-  MESSAGE_JOB_OPTIONS,
+  openMessageQueue,
   partitionOf,
-  queueName,
-  queuePrefix,
   StatsStore,
   type HistoryEntry,
   type MessageJob,
@@ -33,11 +31,7 @@ export class ProductData {
     readonly prefix: string,
   ) {
     this.keys = new KeySchema(prefix);
-    this.queues = Array.from(
-      { length: PARTITIONS },
-      (_, partition) =>
-        new Queue<MessageJob>(queueName(partition), { connection: redis, prefix: queuePrefix(prefix, partition), defaultJobOptions: MESSAGE_JOB_OPTIONS }),
-    );
+    this.queues = Array.from({ length: PARTITIONS }, (_, partition) => openMessageQueue(redis, prefix, partition));
   }
 
   async fill(now = Date.now()): Promise<void> {

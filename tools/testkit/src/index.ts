@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 
 export { postMessage, request, type RequestOptions, type TestResponse } from './http.js';
@@ -7,14 +6,14 @@ export { parsePrometheusText, samplesOf, type Sample } from './prometheus-text.j
 export { startOneNodeCluster } from './one-node-cluster.js';
 export { startCluster, TestCluster, type ClusterAcl, type ClusterNode, type ClusterOptions } from './cluster.js';
 export { waitFor, type WaitOptions } from './wait-for.js';
+export { uniquePrefix } from './unique-prefix.js';
+export { Timeouts } from './timeouts.js';
+export { Contract } from './contract.js';
 export { createTestCertificates, type CertificateOptions, type TestCertificates } from './self-signed-cert.js';
+export { expectError, type ErrorResponse } from './expect-error.js';
+export * from './processes.js';
 // For packages that declare only the testkit: a Redis of a test's own, to stall, fill or kill.
-export { RedisServer, type RedisServerOptions } from '@msgpipe/redis-server';
-
-/** A REDIS_PREFIX of its own, so test files sharing one Redis never see each other's keys. */
-export function uniquePrefix(label = 'test'): string {
-  return `${label}-${randomBytes(4).toString('hex')}`;
-}
+export { RedisServer, spawnOwned, type RedisServerOptions } from '@msgpipe/redis-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {

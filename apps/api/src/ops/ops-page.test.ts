@@ -1,14 +1,13 @@
 import type { HistoryEntry } from '@msgpipe/shared';
-import { postMessage, request } from '@msgpipe/testkit';
+import { ADMIN_TOKEN, postMessage, request } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api.fixture.js';
 
-const TOKEN = 'ops-page-test-token-0123456789';
-const asAdmin = { authorization: `Basic ${Buffer.from(`ops:${TOKEN}`).toString('base64')}` };
+const asAdmin = { authorization: `Basic ${Buffer.from(`ops:${ADMIN_TOKEN}`).toString('base64')}` };
 
 let api: RunningApi;
 beforeAll(async () => {
-  api = await startApi({ ADMIN_TOKEN: TOKEN });
+  api = await startApi({ ADMIN_TOKEN });
 });
 afterAll(() => api.close());
 
@@ -68,7 +67,7 @@ describe('the ops page', () => {
   });
 
   it('answers 503 while Redis cannot be read, like every other Redis-backed route', async () => {
-    const stalled = await startApi({ ADMIN_TOKEN: TOKEN });
+    const stalled = await startApi({ ADMIN_TOKEN });
     stalled.redis.disconnect();
     try {
       const response = await request(stalled.baseUrl, '/admin', { headers: asAdmin });

@@ -1,8 +1,7 @@
-import { request } from '@msgpipe/testkit';
+import { ADMIN_TOKEN, request } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api.fixture.js';
 
-const TOKEN = 'admin-access-test-token-0123456789';
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /** Every admin route, with a method and whether a success has a body. */
@@ -19,25 +18,25 @@ const ADMIN_ROUTES = [
 const DENIED = [
   ['no credentials', undefined],
   ['a wrong bearer token', 'Bearer wrong-token-wrong-token'],
-  ['the token with a character missing', `Bearer ${TOKEN.slice(0, -1)}`],
+  ['the token with a character missing', `Bearer ${ADMIN_TOKEN.slice(0, -1)}`],
   ['a wrong Basic password', basic('admin', 'wrong')],
-  ['the token as Basic user name', basic(TOKEN, '')],
-  ['another scheme', `Token ${TOKEN}`],
+  ['the token as Basic user name', basic(ADMIN_TOKEN, '')],
+  ['another scheme', `Token ${ADMIN_TOKEN}`],
   ['garbage', '!!!'],
 ] as const;
 
 const ALLOWED = [
-  ['the bearer token', `Bearer ${TOKEN}`],
-  ['lower-case bearer', `bearer ${TOKEN}`],
-  ['Basic with any user and the token as password', basic('anyone', TOKEN)],
-  ['Basic with an empty user', basic('', TOKEN)],
+  ['the bearer token', `Bearer ${ADMIN_TOKEN}`],
+  ['lower-case bearer', `bearer ${ADMIN_TOKEN}`],
+  ['Basic with any user and the token as password', basic('anyone', ADMIN_TOKEN)],
+  ['Basic with an empty user', basic('', ADMIN_TOKEN)],
 ] as const;
 
 describe('admin routes', () => {
   let api: RunningApi;
   let withoutToken: RunningApi;
   beforeAll(async () => {
-    api = await startApi({ ADMIN_TOKEN: TOKEN });
+    api = await startApi({ ADMIN_TOKEN });
     withoutToken = await startApi();
   });
   afterAll(async () => {

@@ -1,15 +1,13 @@
 import { createRedis, queueName, queuePrefix, type HistoryEntry, type MessageJob } from '@msgpipe/shared';
 import { Worker } from 'bullmq';
-import { postMessage, request } from '@msgpipe/testkit';
+import { ADMIN_TOKEN, asAdmin, postMessage, request } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api.fixture.js';
 
-const TOKEN = 'ip-history-test-token-0123456789';
-const asAdmin = { authorization: `Bearer ${TOKEN}` };
 
 let api: RunningApi;
 beforeAll(async () => {
-  api = await startApi({ ADMIN_TOKEN: TOKEN, HISTORY_MAX_ENTRIES: '5' });
+  api = await startApi({ ADMIN_TOKEN, HISTORY_MAX_ENTRIES: '5' });
 });
 afterAll(() => api.close());
 

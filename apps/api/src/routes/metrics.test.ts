@@ -1,17 +1,16 @@
-import { parsePrometheusText, postMessage, request, samplesOf, type Sample } from '@msgpipe/testkit';
+import { ADMIN_TOKEN, asAdmin, parsePrometheusText, postMessage, request, type Sample, samplesOf } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api.fixture.js';
 
-const TOKEN = 'metrics-test-token-0123456789';
 
 let api: RunningApi;
 beforeAll(async () => {
-  api = await startApi({ ADMIN_TOKEN: TOKEN, RATE_LIMIT_PER_MINUTE: '2', QUEUE_PARTITIONS: '2' });
+  api = await startApi({ ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE: '2', QUEUE_PARTITIONS: '2' });
 });
 afterAll(() => api.close());
 
 async function scrape(): Promise<Sample[]> {
-  const response = await request(api.baseUrl, '/metrics', { headers: { authorization: `Bearer ${TOKEN}` } });
+  const response = await request(api.baseUrl, '/metrics', { headers: asAdmin });
   expect(response.status).toBe(200);
   expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
   return parsePrometheusText(response.text);
@@ -71,10 +70,10 @@ describe('GET /metrics', () => {
   });
 
   it('still answers a scrape while Redis is unreachable, with msgpipe_redis_up 0', async () => {
-    const cut = await startApi({ ADMIN_TOKEN: TOKEN });
+    const cut = await startApi({ ADMIN_TOKEN });
     cut.redis.disconnect();
     try {
-      const response = await request(cut.baseUrl, '/metrics', { headers: { authorization: `Bearer ${TOKEN}` } });
+      const response = await request(cut.baseUrl, '/metrics', { headers: asAdmin });
       expect(response.status).toBe(200);
       expect(valueOf(parsePrometheusText(response.text), 'msgpipe_redis_up')).toBe(0);
     } finally {
@@ -90,8 +89,8 @@ describe('GET /metrics', () => {
   });
 
   it('never shows the Redis URL or the admin token', async () => {
-    const response = await request(api.baseUrl, '/metrics', { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(response.text).not.toContain(TOKEN);
+    const response = await request(api.baseUrl, '/metrics', { headers: asAdmin });
+    expect(response.text).not.toContain(ADMIN_TOKEN);
     expect(response.text).not.toContain(api.config.redis.url);
   });
 });

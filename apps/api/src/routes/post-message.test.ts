@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { postMessage, request } from '@msgpipe/testkit';
+import { expectError, postMessage, request } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api.fixture.js';
 
@@ -22,11 +22,6 @@ function post(body: string | Buffer, contentType: string | undefined, localAddre
     body,
     localAddress,
   });
-}
-
-function expectError(response: { status: number; json(): any }, status: number, code: string) {
-  expect(response.status).toBe(status);
-  expect(response.json()).toEqual({ error: { code, message: expect.any(String) } });
 }
 
 describe('POST /v1/messages', () => {

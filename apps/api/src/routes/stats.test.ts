@@ -1,14 +1,12 @@
 import type { HistoryEntry } from '@msgpipe/shared';
-import { postMessage, request } from '@msgpipe/testkit';
+import { ADMIN_TOKEN, asAdmin, postMessage, request } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api.fixture.js';
 
-const TOKEN = 'stats-test-token-0123456789';
-const asAdmin = { authorization: `Bearer ${TOKEN}` };
 
 let api: RunningApi;
 beforeAll(async () => {
-  api = await startApi({ ADMIN_TOKEN: TOKEN, RATE_LIMIT_PER_MINUTE: '0' });
+  api = await startApi({ ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE: '0' });
 });
 afterAll(() => api.close());
 
@@ -27,7 +25,7 @@ const stats = (query = '') => request(api.baseUrl, `/v1/stats${query}`, { header
 
 describe('GET /v1/stats', () => {
   it('answers exactly SPEC’s shape, zeros on a fresh system', async () => {
-    const fresh = await startApi({ ADMIN_TOKEN: TOKEN });
+    const fresh = await startApi({ ADMIN_TOKEN });
     try {
       const response = await request(fresh.baseUrl, '/v1/stats', { headers: asAdmin });
       expect(response.status).toBe(200);
