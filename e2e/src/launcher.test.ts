@@ -23,7 +23,9 @@ describe('npm start (the launcher)', () => {
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const launcher = await launch({ PORT: String(port), LOCAL_REDIS_PORT: String(redisPort), LOCAL_REDIS_DIR: dataDir, WORKERS: '2' });
 
-    await launcher.waitForOutput(/API: +http:\/\/127\.0\.0\.1:\d+/);
+    // The banner arrives in several writes: wait for its last line before reading it.
+    await launcher.waitForOutput(/Try it: /);
+    expect(launcher.output).toMatch(/API: +http:\/\/127\.0\.0\.1:\d+/);
     expect(launcher.output).toMatch(/Dashboard: +http:\/\/127\.0\.0\.1:\d+\/admin\/queues/);
     expect(launcher.output).toMatch(/Ops page: +http:\/\/127\.0\.0\.1:\d+\/admin\n/);
     const token = launcher.output.match(/Admin token: +(\S{16,})/)?.[1];
@@ -61,6 +63,7 @@ describe('npm start (the launcher)', () => {
 
     await launcher.waitForOutput(/reusing the Redis already answering/);
     await waitFor('the API to be ready', async () => (await request(`http://127.0.0.1:${port}`, '/readyz')).status === 200);
+    await launcher.waitForOutput(/Try it: /);
     expect(launcher.output).toContain(`Worker metrics: http://127.0.0.1:${metricsPort}/metrics`);
     const metrics = await waitFor('the worker metrics', async () => {
       const response = await request(`http://127.0.0.1:${metricsPort}`, '/metrics').catch(() => undefined);

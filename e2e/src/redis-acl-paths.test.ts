@@ -224,7 +224,7 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
       expect(await admin.hget(`${QUEUE}:${id}`, 'failedReason')).toBe(error);
       const events = await eventsOf(id);
       expect(events.filter((event) => event === 'delayed'), events.join(',')).toHaveLength(delayed);
-      expect(pipeline.worker.output).toMatch(new RegExp(`"id":"${id}".*message failed for good`));
+      await pipeline.worker.waitForOutput(new RegExp(`"id":"${id}".*message failed for good`));
     }
     expect(await trimmed('failed', expired), 'removeOnFail trimmed the expired job').toBe(true);
     const stats = await request(pipeline.baseUrl, '/v1/stats', { headers: asAdmin });
