@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from './context.js';
-import { ApiError } from './errors.js';
+import { errorResponse } from './error-response.js';
+import { AppError } from './errors.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -29,14 +30,13 @@ export function adminCheck(adminToken: string | undefined): (authorization: stri
   };
 }
 
-const unauthorized = new ApiError(401, 'unauthorized', 'Admin routes need the admin token (Bearer, or Basic password).', {
-  'WWW-Authenticate': 'Basic realm="msgpipe admin", charset="UTF-8"',
-});
+const unauthorized = new AppError('unauthorized', 'Admin routes need the admin token (Bearer, or Basic password).');
+const challenge = { 'WWW-Authenticate': 'Basic realm="msgpipe admin", charset="UTF-8"' };
 
 /** Lets only admins through; 401 with a Basic challenge, so a browser asks for the token. */
 export function adminAuth(isAdmin: (authorization: string | undefined) => boolean) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (!isAdmin(c.req.header('authorization'))) throw unauthorized;
+    if (!isAdmin(c.req.header('authorization'))) return errorResponse(c, unauthorized, challenge);
     await next();
   });
 }

@@ -16,12 +16,15 @@ import { createApp } from './app.js';
 import { openConnections } from './connections.js';
 import { startHttpServer, type HttpTimeouts } from './http-server.js';
 import type { MessageQueues } from './message-queues.js';
+import type { MessageWaiters } from './message-waiters.js';
 
 export interface RunningApi {
   baseUrl: string;
   config: Config;
   redis: RedisClient;
   queues: MessageQueues;
+  /** `?wait`'s subscriptions, as the app uses them. */
+  waiters: MessageWaiters;
   keys: KeySchema;
   history: HistoryStore;
   /** Writes finished messages as a worker would (history and counters). */
@@ -63,6 +66,7 @@ export async function startApi(
     config,
     redis,
     queues,
+    waiters: connections.waiters,
     keys,
     history: new HistoryStore(redis, keys),
     recorder: new ExchangeRecorder(redis, keys, config),

@@ -8,14 +8,16 @@ import type { CompletionStream } from './completion-stream.js';
 import type { AppEnv, Services } from './context.js';
 import { DASHBOARD_PATH, queueDashboard } from './dashboard.js';
 import { withinDeadline } from './deadline.js';
-import { ApiError, errorResponse, UnavailableError } from './errors.js';
+import { errorResponse } from './error-response.js';
+import { AppError, UnavailableError } from './errors.js';
 import { httpMetrics } from './http-metrics.js';
-import { IdempotencyKeys } from './idempotency.js';
+import { IdempotencyKeys } from './intake/idempotency.js';
+import { Intake } from './intake/intake.js';
+import { RateLimiter } from './intake/rate-limiter.js';
 import type { MessageQueues } from './message-queues.js';
 import type { MessageWaiters } from './message-waiters.js';
 import { ApiMetrics } from './metrics.js';
 import { OPS_PATH, opsPage } from './ops/ops-page.js';
-import { RateLimiter } from './rate-limiter.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { messageRoutes } from './routes/messages.js';
@@ -41,6 +43,10 @@ const REDIS_DEADLINE_MS = 1800;
 export function createApp({ config, redis, queues, waiters, completions, logger }: AppDeps): Hono<AppEnv> {
   const keys = new KeySchema(config.redis.prefix);
   const redisWork: Services['redisWork'] = (work) => withinDeadline(redis, REDIS_DEADLINE_MS, work);
+  const history = new HistoryStore(redis, keys);
+  const rateLimiter = new RateLimiter(redis, keys, config.rateLimitPerMinute);
+  const metrics = new ApiMetrics({ queues, redisWork });
+  const idempotency = new IdempotencyKeys(redis, keys);
   const services: Services = {
     config,
     redis,
@@ -48,11 +54,11 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
     queues,
     waiters,
     completions,
-    history: new HistoryStore(redis, keys),
+    history,
     stats: new StatsStore(redis, keys, config),
-    rateLimiter: new RateLimiter(redis, keys, config.rateLimitPerMinute),
-    idempotency: new IdempotencyKeys(redis, keys),
-    metrics: new ApiMetrics({ queues, redisWork }),
+    rateLimiter,
+    intake: new Intake({ queues, history, rateLimiter, idempotency, waiters, metrics, redisWork }),
+    metrics,
     isAdmin: adminCheck(config.adminToken),
     redisWork,
   };
@@ -73,16 +79,18 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
   app.route(DASHBOARD_PATH, queueDashboard(queues));
   app.route(OPS_PATH, opsPage(services));
 
-  app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`)));
+  app.notFound((c) => errorResponse(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}.`)));
   app.onError((error, c) => {
-    if (error instanceof ApiError) return errorResponse(c, error);
+    if (error instanceof AppError) return errorResponse(c, error);
     if (error instanceof HTTPException && error.status < 500) {
-      return errorResponse(c, new ApiError(error.status as 400, 'bad_request', error.message || 'Bad request.'));
+      // Hono's own refusals keep their status (a 4xx of its choosing) under one code.
+      c.set('errorCode', 'bad_request');
+      return c.json({ error: { code: 'bad_request', message: error.message || 'Bad request.' } }, error.status);
     }
     logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
     // Redis trouble that escaped redisWork (a new route that forgot it) is still a 503, not a 500.
     if (isRedisUnavailableError(error)) return errorResponse(c, new UnavailableError());
-    return errorResponse(c, new ApiError(500, 'internal', 'Something went wrong on our side.'));
+    return errorResponse(c, new AppError('internal', 'Something went wrong on our side.'));
   });
   return app;
 }

@@ -2,7 +2,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { normalizeIp, resolveClientIp, type TrustedProxies } from '@msgpipe/shared';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from './context.js';
-import { ApiError } from './errors.js';
+import { AppError } from './errors.js';
 
 /**
  * Records who the client is: the socket peer, normalized (IPv4-mapped IPv6 as IPv4, IPv6 in
@@ -11,7 +11,7 @@ import { ApiError } from './errors.js';
 export function clientIp(trustProxy: TrustedProxies | undefined) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const socketIp = normalizeIp(getConnInfo(c).remote.address ?? '');
-    if (!socketIp) throw new ApiError(400, 'unknown_client', 'The client address could not be determined.');
+    if (!socketIp) throw new AppError('unknown_client', 'The client address could not be determined.');
     c.set('clientIp', resolveClientIp(socketIp, c.req.header('x-forwarded-for'), trustProxy));
     await next();
   });

@@ -1,11 +1,11 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Config, HistoryStore, Logger, RedisClient, StatsStore } from '@msgpipe/shared';
 import type { CompletionStream } from './completion-stream.js';
-import type { IdempotencyKeys } from './idempotency.js';
+import type { Intake } from './intake/intake.js';
+import type { RateLimiter } from './intake/rate-limiter.js';
 import type { MessageQueues } from './message-queues.js';
 import type { MessageWaiters } from './message-waiters.js';
 import type { ApiMetrics } from './metrics.js';
-import type { RateLimiter } from './rate-limiter.js';
 
 export type AppEnv = {
   Bindings: HttpBindings;
@@ -27,7 +27,8 @@ export interface Services {
   history: HistoryStore;
   stats: StatsStore;
   rateLimiter: RateLimiter;
-  idempotency: IdempotencyKeys;
+  /** Takes messages in: rate limit, Idempotency-Key, enqueue, `?wait`. */
+  intake: Intake;
   metrics: ApiMetrics;
   /** Whether an Authorization header carries the admin token. */
   isAdmin(authorization: string | undefined): boolean;

@@ -1,29 +1,42 @@
-import type { Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { AppEnv } from './context.js';
+/**
+ * Every error code the API answers with. Domain code throws AppError with one of these; the
+ * HTTP status of each is in error-response.ts, the one place that knows about HTTP.
+ */
+export type ErrorCode =
+  | 'bad_request'
+  | 'empty_message'
+  | 'headers_too_large'
+  | 'internal'
+  | 'invalid_body'
+  | 'invalid_idempotency_key'
+  | 'invalid_ip'
+  | 'invalid_json'
+  | 'invalid_query'
+  | 'message_too_large'
+  | 'not_found'
+  | 'rate_limited'
+  | 'request_timeout'
+  | 'unauthorized'
+  | 'unavailable'
+  | 'unknown_client'
+  | 'unsupported_media_type';
 
-/** A client-facing error: SPEC's `{"error": {"code", "message"}}` with its status. */
-export class ApiError extends Error {
+/** A failure the client can act on: SPEC's `{"error": {"code", "message"}}`, and when to come back. */
+export class AppError extends Error {
   constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
-    readonly headers: Record<string, string> = {},
+    /** Worth trying again after this many seconds (Retry-After). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
-    this.name = 'ApiError';
+    this.name = 'AppError';
   }
 }
 
 /** Redis cannot serve us right now; the client should come back shortly. */
-export class UnavailableError extends ApiError {
+export class UnavailableError extends AppError {
   constructor(message = 'The message store is unavailable; try again shortly.') {
-    super(503, 'unavailable', message, { 'Retry-After': '2' });
+    super('unavailable', message, 2);
   }
-}
-
-export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
-  c.set('errorCode', error.code);
-  for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-  return c.json({ error: { code: error.code, message: error.message } }, error.status);
 }

@@ -1,6 +1,8 @@
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener, RequestError, type ServerType } from '@hono/node-server';
+import { errorBody, STATUS_OF } from './error-response.js';
+import type { ErrorCode } from './errors.js';
 
 /**
  * How long a client may take before the server gives up on it. Node only looks at the
@@ -32,11 +34,11 @@ export interface HttpServerOptions {
   onListening?: (port: number) => void;
 }
 
-/** Status and error code for what Node's parser refused before any route saw the request. */
-function clientErrorStatus(error: NodeJS.ErrnoException): [number, string, string] {
-  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return [408, 'request_timeout', 'The request took too long to arrive.'];
-  if (error.code === 'HPE_HEADER_OVERFLOW') return [431, 'headers_too_large', 'The request headers are too large.'];
-  return [400, 'bad_request', 'The request is not valid HTTP/1.1.'];
+/** Error code and message for what Node's parser refused before any route saw the request. */
+function clientErrorOf(error: NodeJS.ErrnoException): [ErrorCode, string] {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return ['request_timeout', 'The request took too long to arrive.'];
+  if (error.code === 'HPE_HEADER_OVERFLOW') return ['headers_too_large', 'The request headers are too large.'];
+  return ['bad_request', 'The request is not valid HTTP/1.1.'];
 }
 
 /**
@@ -50,11 +52,12 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     socket.destroy();
     return;
   }
-  const [status, code, message] = clientErrorStatus(error);
+  const [code, message] = clientErrorOf(error);
+  const status = STATUS_OF[code];
   // A response to HEAD has no body: a client would read ours as the start of another response.
   const isHead = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
-  const body = isHead ? '' : JSON.stringify({ error: { code, message } });
-  const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status];
+  const body = isHead ? '' : errorBody(code, message);
+  const reason = STATUS_CODES[status];
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
       `Connection: close\r\n\r\n${body}`,
@@ -68,11 +71,9 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
  * URL (a backslash in the path, a bad Host header): in the error shape rather than its bare 400.
  */
 function adapterError(error: unknown): Response {
-  const [status, code, message] =
-    error instanceof RequestError
-      ? [400, 'bad_request', `The request is malformed: ${error.message}.`]
-      : [500, 'internal', 'Something went wrong on our side.'];
-  return new Response(JSON.stringify({ error: { code, message } }), { status, headers: { 'content-type': 'application/json' } });
+  const [code, message]: [ErrorCode, string] =
+    error instanceof RequestError ? ['bad_request', `The request is malformed: ${error.message}.`] : ['internal', 'Something went wrong on our side.'];
+  return new Response(errorBody(code, message), { status: STATUS_OF[code], headers: { 'content-type': 'application/json' } });
 }
 
 /** The API's HTTP server (@hono/node-server's request listener) with its slow-client defences; main.ts and the tests share it. */

@@ -1,5 +1,5 @@
 import type { HonoRequest } from 'hono';
-import { ApiError } from './errors.js';
+import { AppError } from './errors.js';
 import { JSON_MAX_VALUES, jsonShapeProblem } from './json-shape.js';
 import { acceptedMessageText } from './message-text.js';
 
@@ -23,9 +23,9 @@ function mediaType(header: string | undefined): { type: string; charset: string 
 }
 
 const tooLarge = (messageMaxBytes: number) =>
-  new ApiError(413, 'message_too_large', `The message is longer than ${messageMaxBytes} bytes.`);
+  new AppError('message_too_large', `The message is longer than ${messageMaxBytes} bytes.`);
 
-const incomplete = () => new ApiError(400, 'invalid_body', 'The body ended before it was complete.');
+const incomplete = () => new AppError('invalid_body', 'The body ended before it was complete.');
 
 /**
  * The body, read chunk by chunk and given up as soon as it passes the limit: a declared
@@ -66,21 +66,21 @@ function decodeUtf8(bytes: Uint8Array): string {
   try {
     return utf8.decode(bytes);
   } catch {
-    throw new ApiError(400, 'invalid_body', 'The body is not valid UTF-8.');
+    throw new AppError('invalid_body', 'The body is not valid UTF-8.');
   }
 }
 
 function fromJson(text: string): unknown {
   const shapeProblem = jsonShapeProblem(text);
-  if (shapeProblem) throw new ApiError(400, 'invalid_body', shapeProblem);
+  if (shapeProblem) throw new AppError('invalid_body', shapeProblem);
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    throw new ApiError(400, 'invalid_json', 'The body is not valid JSON.');
+    throw new AppError('invalid_json', 'The body is not valid JSON.');
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ApiError(400, 'invalid_body', 'The body must be a JSON object: {"message": "…"}.');
+    throw new AppError('invalid_body', 'The body must be a JSON object: {"message": "…"}.');
   }
   return (body as Record<string, unknown>).message;
 }
@@ -88,7 +88,7 @@ function fromJson(text: string): unknown {
 /** Strict form decoding: a malformed or non-UTF-8 percent escape is an error, not U+FFFD. */
 function fromForm(text: string): unknown {
   const pairs = text.split('&');
-  if (pairs.length > JSON_MAX_VALUES) throw new ApiError(400, 'invalid_body', `The form body has more than ${JSON_MAX_VALUES} fields.`);
+  if (pairs.length > JSON_MAX_VALUES) throw new AppError('invalid_body', `The form body has more than ${JSON_MAX_VALUES} fields.`);
   const values: string[] = [];
   for (const pair of pairs) {
     const [name = '', value = ''] = pair.split(/=(.*)/s);
@@ -97,10 +97,10 @@ function fromForm(text: string): unknown {
         values.push(decodeURIComponent(value.replaceAll('+', ' ')));
       }
     } catch {
-      throw new ApiError(400, 'invalid_body', 'The form body has a malformed or non-UTF-8 percent escape.');
+      throw new AppError('invalid_body', 'The form body has a malformed or non-UTF-8 percent escape.');
     }
   }
-  if (values.length > 1) throw new ApiError(400, 'invalid_body', 'The form body has more than one "message" field.');
+  if (values.length > 1) throw new AppError('invalid_body', 'The form body has more than one "message" field.');
   return values[0];
 }
 
@@ -109,17 +109,17 @@ export async function readMessage(req: HonoRequest, messageMaxBytes: number): Pr
   const { type, charset } = mediaType(req.header('content-type'));
   const isJson = type === 'application/json';
   if (!isJson && type !== 'application/x-www-form-urlencoded') {
-    throw new ApiError(415, 'unsupported_media_type', 'Send application/json or application/x-www-form-urlencoded.');
+    throw new AppError('unsupported_media_type', 'Send application/json or application/x-www-form-urlencoded.');
   }
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    throw new ApiError(415, 'unsupported_media_type', 'Only UTF-8 bodies are accepted.');
+    throw new AppError('unsupported_media_type', 'Only UTF-8 bodies are accepted.');
   }
   const text = decodeUtf8(await readBody(req, messageMaxBytes));
   const field = isJson ? fromJson(text) : fromForm(text);
-  if (field === undefined) throw new ApiError(400, 'invalid_body', 'The body has no "message" field.');
-  if (typeof field !== 'string') throw new ApiError(400, 'invalid_body', 'The "message" field must be a string.');
+  if (field === undefined) throw new AppError('invalid_body', 'The body has no "message" field.');
+  if (typeof field !== 'string') throw new AppError('invalid_body', 'The "message" field must be a string.');
   const message = acceptedMessageText(field);
-  if (message.trim() === '') throw new ApiError(400, 'empty_message', 'The message is empty.');
+  if (message.trim() === '') throw new AppError('empty_message', 'The message is empty.');
   if (Buffer.byteLength(message, 'utf8') > messageMaxBytes) throw tooLarge(messageMaxBytes);
   return message;
 }

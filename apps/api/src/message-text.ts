@@ -1,4 +1,4 @@
-import { ApiError } from './errors.js';
+import { AppError } from './errors.js';
 
 /** C0 controls but tab and newline, DEL, and the C1 block: invisible, and trouble in logs and terminals. */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
@@ -16,14 +16,13 @@ export function acceptedMessageText(raw: string): string {
   const text = raw.replaceAll('\r\n', '\n');
   const control = CONTROL.exec(text);
   if (control) {
-    throw new ApiError(
-      400,
+    throw new AppError(
       'invalid_body',
       `The message contains the control character ${codePoint(control[0])} at character ${control.index}; only newline and tab are allowed.`,
     );
   }
   if (LONE_SURROGATE.test(text)) {
-    throw new ApiError(400, 'invalid_body', 'The message contains an unpaired UTF-16 surrogate escape, which is not text.');
+    throw new AppError('invalid_body', 'The message contains an unpaired UTF-16 surrogate escape, which is not text.');
   }
   return text;
 }

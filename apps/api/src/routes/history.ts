@@ -2,7 +2,7 @@ import { normalizeIp } from '@msgpipe/shared';
 import { Hono } from 'hono';
 import { adminAuth } from '../admin-auth.js';
 import type { AppEnv, Services } from '../context.js';
-import { ApiError } from '../errors.js';
+import { AppError } from '../errors.js';
 
 const DEFAULT_LIMIT = 20;
 
@@ -18,7 +18,7 @@ export function historyRoutes({ config, history, stats, isAdmin, redisWork }: Se
     if (raw === undefined) return Math.min(DEFAULT_LIMIT, maxLimit);
     const limit = /^\d{1,6}$/.test(raw) ? Number(raw) : NaN;
     if (!(limit >= 1 && limit <= maxLimit)) {
-      throw new ApiError(400, 'invalid_query', `limit must be an integer from 1 to ${maxLimit}.`);
+      throw new AppError('invalid_query', `limit must be an integer from 1 to ${maxLimit}.`);
     }
     return limit;
   }
@@ -26,7 +26,7 @@ export function historyRoutes({ config, history, stats, isAdmin, redisWork }: Se
   /** The IP of the path, as the API shows IPs; the `-` form of key names is accepted too. */
   function parseIp(raw: string): string {
     const ip = normalizeIp(raw.includes(':') ? raw : raw.replaceAll('-', ':'));
-    if (!ip) throw new ApiError(400, 'invalid_ip', `"${raw.slice(0, 100)}" is not an IPv4 or IPv6 address.`);
+    if (!ip) throw new AppError('invalid_ip', `"${raw.slice(0, 100)}" is not an IPv4 or IPv6 address.`);
     return ip;
   }
 

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { adminAuth } from '../admin-auth.js';
 import type { AppEnv, Services } from '../context.js';
-import { ApiError } from '../errors.js';
+import { AppError } from '../errors.js';
 
 const DEFAULT_TOP = 10;
 const MAX_TOP = 100;
@@ -11,7 +11,7 @@ export function statsRoutes({ stats, queues, isAdmin, redisWork }: Services): Ho
   function parseTop(raw: string | undefined): number {
     if (raw === undefined) return DEFAULT_TOP;
     const top = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-    if (!(top >= 1 && top <= MAX_TOP)) throw new ApiError(400, 'invalid_query', `top must be an integer from 1 to ${MAX_TOP}.`);
+    if (!(top >= 1 && top <= MAX_TOP)) throw new AppError('invalid_query', `top must be an integer from 1 to ${MAX_TOP}.`);
     return top;
   }
 

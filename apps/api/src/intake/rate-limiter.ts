@@ -1,6 +1,6 @@
 import { LuaScript, type KeySchema, type RedisClient } from '@msgpipe/shared';
 
-const gcra = LuaScript.load(new URL('../lua/rate-limit.lua', import.meta.url));
+const gcra = LuaScript.load(new URL('../../lua/rate-limit.lua', import.meta.url));
 const PERIOD_MS = 60_000;
 
 export interface RateDecision {
@@ -35,12 +35,12 @@ export class RateLimiter {
       resetSeconds: Math.ceil(resetMs / 1000),
     };
   }
+}
 
-  /** IETF RateLimit / RateLimit-Policy headers (draft-ietf-httpapi-ratelimit-headers). */
-  headers(decision: RateDecision): Record<string, string> {
-    return {
-      'RateLimit-Policy': `"per-ip";q=${this.limitPerMinute};w=60`,
-      RateLimit: `"per-ip";r=${decision.remaining};t=${decision.resetSeconds}`,
-    };
-  }
+/** IETF RateLimit / RateLimit-Policy headers (draft-ietf-httpapi-ratelimit-headers). */
+export function rateLimitHeaders(limitPerMinute: number, decision: RateDecision): Record<string, string> {
+  return {
+    'RateLimit-Policy': `"per-ip";q=${limitPerMinute};w=60`,
+    RateLimit: `"per-ip";r=${decision.remaining};t=${decision.resetSeconds}`,
+  };
 }

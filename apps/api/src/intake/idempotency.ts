@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Retention, type KeySchema, type RedisClient } from '@msgpipe/shared';
-import { ApiError } from './errors.js';
+import { AppError } from '../errors.js';
 
 /** Marks a message planned under a key whose enqueue has not been confirmed (yet, or ever). */
 const UNCONFIRMED = 'pending:';
@@ -39,7 +39,7 @@ export class IdempotencyKeys {
 
   static validate(key: string): void {
     if (key.length === 0 || key.length > MAX_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
-      throw new ApiError(400, 'invalid_idempotency_key', `Idempotency-Key must be 1–${MAX_KEY_LENGTH} visible ASCII characters.`);
+      throw new AppError('invalid_idempotency_key', `Idempotency-Key must be 1–${MAX_KEY_LENGTH} visible ASCII characters.`);
     }
   }
 

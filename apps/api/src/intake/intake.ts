@@ -1,0 +1,149 @@
+import type { HistoryEntry, HistoryStore } from '@msgpipe/shared';
+import type { MessageQueues } from '../message-queues.js';
+import type { MessageWaiters, Outcome, Waiting } from '../message-waiters.js';
+import { newMessageId } from '../message-id.js';
+import type { ApiMetrics } from '../metrics.js';
+import { IdempotencyKeys, type AcceptedMessage, type Claim } from './idempotency.js';
+import type { RateDecision, RateLimiter } from './rate-limiter.js';
+
+/** One message as a client sent it. */
+export interface Submission {
+  ip: string;
+  message: string;
+  /** The client's Idempotency-Key, if it sent one. */
+  idempotencyKey?: string;
+  /** How long to wait for the answer (`?wait`), if at all. */
+  waitMs?: number;
+}
+
+/**
+ * What became of a submission. `rate` is the limiter's verdict, when the limiter is on.
+ * - `accepted`: a new message, in its queue now (not answered within `waitMs`, if asked).
+ * - `repeat`: the Idempotency-Key's earlier message, not finished (or not waited for).
+ * - `finished`: the message (new or repeated) and its history entry, answered or failed.
+ * - `refused`: over the rate limit; nothing was stored.
+ */
+export type SubmitResult =
+  | { kind: 'accepted' | 'repeat'; message: AcceptedMessage; rate?: RateDecision }
+  | { kind: 'finished'; message: AcceptedMessage; entry: HistoryEntry; rate?: RateDecision }
+  | { kind: 'refused'; rate: RateDecision };
+
+export interface IntakeDeps {
+  queues: MessageQueues;
+  history: HistoryStore;
+  rateLimiter: RateLimiter;
+  idempotency: IdempotencyKeys;
+  waiters: MessageWaiters;
+  metrics: Pick<ApiMetrics, 'messagesAccepted'>;
+  /** Runs Redis work within the request deadline: UnavailableError rather than a hang. */
+  redisWork<T>(work: () => Promise<T>): Promise<T>;
+  /** The clock a message's send time is read from. */
+  now?: () => number;
+}
+
+/**
+ * Takes messages in: the rate limit, Idempotency-Key claims, the enqueue and `?wait`. Knows
+ * nothing of HTTP; failures are AppErrors (invalid_idempotency_key, unavailable).
+ */
+export class Intake {
+  readonly #deps: IntakeDeps;
+  readonly #now: () => number;
+
+  constructor(deps: IntakeDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  /**
+   * The rate limit comes first, so a refused request costs one round trip, Idempotency-Key or
+   * not. A repeat of an accepted key therefore spends budget too, as any request does.
+   */
+  async submit({ ip, message, idempotencyKey, waitMs }: Submission): Promise<SubmitResult> {
+    const { rateLimiter, idempotency, redisWork } = this.#deps;
+    if (idempotencyKey !== undefined) IdempotencyKeys.validate(idempotencyKey);
+    const planned: AcceptedMessage = { id: newMessageId(), ip, sendTime: new Date(this.#now()).toISOString() };
+    const rate = rateLimiter.enabled ? await redisWork(() => rateLimiter.take(ip)) : undefined;
+    if (rate && !rate.allowed) return { kind: 'refused', rate };
+    const claim = idempotencyKey === undefined ? undefined : await redisWork(() => idempotency.claim(ip, idempotencyKey, planned));
+    const accepted = claim?.accepted ?? planned;
+
+    if (claim?.kind === 'repeat') {
+      const repeat = await this.#findRepeat(accepted, waitMs);
+      const entry = repeat.entry ?? (repeat.waiting && (await this.#finished(accepted, repeat.waiting.outcome)));
+      return entry ? { kind: 'finished', message: accepted, entry, rate } : { kind: 'repeat', message: accepted, rate };
+    }
+    const waiting = await this.#enqueue(accepted, message, claim, waitMs);
+    const entry = waiting && (await this.#finished(accepted, waiting.outcome));
+    return entry ? { kind: 'finished', message: accepted, entry, rate } : { kind: 'accepted', message: accepted, rate };
+  }
+
+  /** The finished message for `?wait`, or undefined while it is not finished. */
+  async #finished(accepted: AcceptedMessage, outcome: Promise<Outcome | undefined>): Promise<HistoryEntry | undefined> {
+    await outcome;
+    // Read it back whether the entry came or not: a finish published while the subscriber was
+    // reconnecting is still found, and the history is the record either way.
+    return this.#deps.redisWork(() => this.#deps.history.find(accepted.ip, accepted.id));
+  }
+
+  /** Subscribes for `?wait` within the usual deadline: Redis down is a quick 503, nothing enqueued. */
+  async #listen(ip: string, id: string, ms: number): Promise<Waiting> {
+    let waiting: Waiting | undefined;
+    try {
+      return await this.#deps.redisWork(async () => {
+        waiting = this.#deps.waiters.expect(ip, id, ms);
+        await waiting.subscribed;
+        return waiting;
+      });
+    } catch (error) {
+      waiting?.cancel(); // a SUBSCRIBE that lands after the deadline is undone
+      throw error;
+    }
+  }
+
+  /**
+   * A new (or unconfirmed) message into its queue, subscribed first for `?wait` so a message
+   * answered at once is not missed. An unconfirmed claim's message may be in the queue already:
+   * adding the same job id again is a no-op, so a retry cannot enqueue it twice.
+   */
+  async #enqueue(
+    accepted: AcceptedMessage,
+    message: string,
+    claim: Exclude<Claim, { kind: 'repeat' }> | undefined,
+    waitMs: number | undefined,
+  ): Promise<Waiting | undefined> {
+    const { queues, idempotency, metrics, redisWork } = this.#deps;
+    const waiting = waitMs ? await this.#listen(accepted.ip, accepted.id, waitMs) : undefined;
+    await cancelOnFailure(waiting, async () => {
+      await redisWork(() => queues.enqueue({ ...accepted, message }));
+      metrics.messagesAccepted.inc();
+      if (claim) await redisWork(() => idempotency.confirm(claim, accepted));
+    });
+    return waiting;
+  }
+
+  /**
+   * A repeated Idempotency-Key's message for `?wait`: its history entry when it is finished
+   * already, else a wait for it. Read again once subscribed: it may have finished in between.
+   */
+  async #findRepeat(accepted: AcceptedMessage, waitMs: number | undefined): Promise<{ entry?: HistoryEntry; waiting?: Waiting }> {
+    if (!waitMs) return {};
+    const find = () => this.#deps.redisWork(() => this.#deps.history.find(accepted.ip, accepted.id));
+    const entry = await find();
+    if (entry) return { entry };
+    const waiting = await this.#listen(accepted.ip, accepted.id, waitMs);
+    const finishedMeanwhile = await cancelOnFailure(waiting, find);
+    if (!finishedMeanwhile) return { waiting };
+    waiting.cancel();
+    return { entry: finishedMeanwhile };
+  }
+}
+
+/** Runs `work`; if it fails, the wait it may have started ends too. */
+async function cancelOnFailure<T>(waiting: Waiting | undefined, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    waiting?.cancel();
+    throw error;
+  }
+}
