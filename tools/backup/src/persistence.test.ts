@@ -1,17 +1,14 @@
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, appendFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { RedisServer } from '@msgpipe/redis-server';
+import { RedisServer, runOwned } from '@msgpipe/redis-server';
 import { createRedis, type RedisClient } from '@msgpipe/shared';
-import { uniquePrefix, waitFor } from '@msgpipe/testkit';
+import { Timeouts, uniquePrefix, waitFor } from '@msgpipe/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ProductData } from './product-data.fixture.js';
 
 const CONFIG_FILE = fileURLToPath(new URL('../../../deploy/redis.conf', import.meta.url));
-const run = promisify(execFile);
 
 /** deploy/redis.conf as the launcher and docker-compose use it, and the README's restore procedures. */
 describe('deploy/redis.conf', () => {
@@ -111,10 +108,9 @@ describe('deploy/redis.conf', () => {
     expect(incr, 'an incremental AOF file in the manifest').toBeDefined();
     appendFileSync(join(dir, 'appendonlydir', incr!), '*3\r\n$3\r\nSET\r\n$4\r\nto'); // a write torn by the crash
 
-    await expect(run('redis-check-aof', [manifestPath])).rejects.toMatchObject({ stdout: expect.stringMatching(/is not valid/) });
-    const fix = run('redis-check-aof', ['--fix', manifestPath]);
-    fix.child.stdin?.end('y\n');
-    expect((await fix).stdout).toMatch(/All AOF files and manifest are valid/);
+    const check = (...args: string[]) => runOwned('redis-check-aof', [...args, manifestPath], { timeoutMs: Timeouts.processStart, input: 'y\n' });
+    await expect(check()).rejects.toMatchObject({ stdout: expect.stringMatching(/is not valid/) });
+    expect((await check('--fix')).stdout).toMatch(/All AOF files and manifest are valid/);
 
     const { redis } = await start(dir);
     expect(await snapshotOf(redis, prefix)).toEqual(snapshot);

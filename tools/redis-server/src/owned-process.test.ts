@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnOwned, sweepOrphans } from './owned-process.js';
+import { runOwned, spawnOwned, sweepOrphans } from './owned-process.js';
 
 const isAlive = (pid: number) => {
   try {
@@ -67,5 +67,16 @@ describe('sweepOrphans', () => {
     expect(sweepOrphans()).toEqual([orphan.pid]);
     await gone(orphan.pid!);
     expect(isAlive(bystander.pid!)).toBe(true);
+  });
+});
+
+describe('runOwned', () => {
+  it('gives what the command wrote, takes input, and rejects with the output on failure', async () => {
+    expect(await runOwned('cat', [], { input: 'y\n' })).toEqual({ stdout: 'y\n', stderr: '' });
+    await expect(runOwned('sh', ['-c', 'echo out; echo err >&2; exit 3'])).rejects.toMatchObject({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  it('kills a command that outlives its time-out', async () => {
+    await expect(runOwned('sleep', ['600'], { timeoutMs: 50 })).rejects.toMatchObject({ signal: 'SIGKILL' });
   });
 });

@@ -40,6 +40,49 @@ export function spawnOwned(command: string, args: readonly string[], options: Sp
   return child;
 }
 
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Killed (SIGKILL) after this long; the promise then rejects. Default: no limit. */
+  timeoutMs?: number;
+  /** Written to its standard input, which is then closed. Default: no input. */
+  input?: string;
+}
+
+/** What a command that ran to its end wrote; on failure the error carries the same, as execFile's does. */
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+export type RunError = Error & RunResult & { code: number | null; signal: NodeJS.Signals | null };
+
+/**
+ * Runs a command to its end, like a promisified execFile, but owned (see spawnOwned): a hung
+ * command is not left behind by a test that gave up on it, or was killed.
+ */
+export function runOwned(command: string, args: readonly string[], { env, timeoutMs, input }: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawnOwned(command, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    child.stdin?.end(input);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(Object.assign(error, { stdout, stderr, code: null, signal: null }));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) return resolve({ stdout, stderr });
+      const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+      const error = new Error(`${command} ${args.join(' ')} ${how}\n${stderr}`) as RunError;
+      reject(Object.assign(error, { stdout, stderr, code, signal }));
+    });
+  });
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -1,16 +1,14 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { runOwned } from '@msgpipe/redis-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from './cluster.js';
 import { Timeouts } from './timeouts.js';
 
-const run = promisify(execFile);
 
 /** redis-cli without the cluster's TLS or user arguments: what a stranger gets. */
 async function stranger(port: number, ...args: string[]): Promise<string> {
-  const { stdout, stderr } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: Timeouts.request }).catch(
+  const { stdout, stderr } = await runOwned('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeoutMs: Timeouts.request }).catch(
     (error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? '' }),
   );
   return `${stdout}${stderr}`;

@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { RedisServer, type RedisServerOptions } from '@msgpipe/redis-server';
+import { RedisServer, runOwned, type RedisServerOptions } from '@msgpipe/redis-server';
 import { createTestCertificates, type TestCertificates } from './self-signed-cert.js';
 import { Timeouts } from './timeouts.js';
 import { waitFor } from './wait-for.js';
 
-const run = promisify(execFile);
 const SLOTS = 16_384;
 
 export interface ClusterOptions {
@@ -116,7 +113,7 @@ export class TestCluster {
     try {
       const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) throw failed.reason;
-      await run(
+      await runOwned(
         'redis-cli',
         [
           ...cluster.#connectionArgs(),
@@ -127,7 +124,7 @@ export class TestCluster {
           String(replicasPerMaster),
           '--cluster-yes',
         ],
-        { timeout: Timeouts.hook, env: cluster.#cliEnv() },
+        { timeoutMs: Timeouts.hook, env: cluster.#cliEnv() },
       );
       await cluster.waitUntilHealthy();
       return cluster;
@@ -165,8 +162,8 @@ export class TestCluster {
 
   /** Runs a redis-cli command against one node (as the ACL's admin, over TLS if so) and returns its raw reply. */
   async cli(server: RedisServer, ...args: string[]): Promise<string> {
-    const { stdout } = await run('redis-cli', ['-h', server.host, '-p', String(server.port), ...this.#connectionArgs(), ...args], {
-      timeout: Timeouts.request,
+    const { stdout } = await runOwned('redis-cli', ['-h', server.host, '-p', String(server.port), ...this.#connectionArgs(), ...args], {
+      timeoutMs: Timeouts.request,
       env: this.#cliEnv(),
     });
     return stdout;

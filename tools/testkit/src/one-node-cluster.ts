@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { RedisServer } from '@msgpipe/redis-server';
+import { RedisServer, runOwned } from '@msgpipe/redis-server';
+import { Timeouts } from './timeouts.js';
 import { waitFor } from './wait-for.js';
 
-const run = promisify(execFile);
 
 /**
  * A Redis Cluster of one node that owns every slot. Redis still refuses (CROSSSLOT) any
@@ -12,7 +10,7 @@ const run = promisify(execFile);
  */
 export async function startOneNodeCluster(): Promise<RedisServer> {
   const node = await RedisServer.start({ settings: { 'cluster-enabled': 'yes', 'cluster-announce-ip': '127.0.0.1' } });
-  const cli = (...args: string[]) => run('redis-cli', ['-p', String(node.port), ...args]);
+  const cli = (...args: string[]) => runOwned('redis-cli', ['-p', String(node.port), ...args], { timeoutMs: Timeouts.request });
   try {
     await cli('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
     await waitFor('the one-node cluster to be ok', async () => /cluster_state:ok/.test((await cli('CLUSTER', 'INFO')).stdout));
