@@ -37,13 +37,15 @@ describe.each(Object.keys(topologies) as Array<keyof typeof topologies>)('backup
   let originalTtls: Map<string, number>;
   let ttlsReadAt: number;
   const prefix = uniquePrefix('bk');
-  const now = Date.now();
+  /** Redis's clock, as the product's writes and expiries follow it (see ProductData.fill). */
+  let now: number;
   /** Keys the backup must neither save nor touch: other prefixes, one that merely starts like ours. */
   const outsiders = { 'other:ip:{1.2.3.4}:history': 'theirs', [`${prefix}-other:key`]: 'lookalike', [prefix]: 'bare prefix' };
 
   beforeAll(async () => {
     ({ redis, stop } = await topologies[topology]());
-    await redis.ping();
+    const [seconds, micros] = await redis.time();
+    now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     dir = mkdtempSync(join(tmpdir(), 'msgpipe-backup-test-'));
     file = join(dir, 'backup.jsonl');
     data = new ProductData(redis, prefix);

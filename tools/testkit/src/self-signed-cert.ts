@@ -3,6 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * How long the test certificates are valid: long enough that a run with the apps' clock moved
+ * a year ahead of Redis's (tools/testkit/bin/test-with-clock.sh) still trusts them.
+ */
+const CERTIFICATE_DAYS = '800';
+
 /** A private CA and a server certificate it signed, as PEM files in a temporary directory. */
 export interface TestCertificates {
   readonly dir: string;
@@ -40,7 +46,7 @@ export function createTestCertificates({
   const file = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${caName}`,
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', CERTIFICATE_DAYS, '-subj', `/CN=${caName}`,
       '-keyout', file('ca.key'), '-out', file('ca.crt'));
     openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=msgpipe test redis',
       '-keyout', file('server.key'), '-out', file('server.csr'));
@@ -48,7 +54,7 @@ export function createTestCertificates({
     const usage = clientAuth ? 'serverAuth,clientAuth' : 'serverAuth';
     writeFileSync(file('server.ext'), `subjectAltName=${subjectAltNames.join(',')}\nextendedKeyUsage=${usage}\n`);
     openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial',
-      '-days', '2', '-extfile', file('server.ext'), '-out', file('server.crt'));
+      '-days', CERTIFICATE_DAYS, '-extfile', file('server.ext'), '-out', file('server.crt'));
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
