@@ -33,5 +33,7 @@ function baseDelayOf(job: MinimalJob | undefined): number {
 export function responderBackoffStrategy(attemptsMade: number, _type?: string, error?: Error, job?: MinimalJob): number {
   const retryAfterMs = retryAfterMsOf(error);
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, MAX_RETRY_AFTER_MS);
-  return exponentialBackoffMs(attemptsMade, baseDelayOf(job));
+  // A message that failed in a batch before this job of its own goes on where it left off.
+  const attemptsBefore = Number((job?.data as { attemptsBefore?: unknown } | undefined)?.attemptsBefore ?? 0) || 0;
+  return exponentialBackoffMs(attemptsMade + attemptsBefore, baseDelayOf(job));
 }

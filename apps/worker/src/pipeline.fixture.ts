@@ -1,4 +1,5 @@
 import {
+  BATCH_FORMAT,
   createLogger,
   createRedis,
   HistoryStore,
@@ -7,16 +8,29 @@ import {
   MESSAGE_JOB_NAME,
   openMessageQueue,
   StatsStore,
+  type BatchJob,
   type Config,
   type HistoryEntry,
   type MessageJob,
+  type MessageJobData,
   type RedisClient,
 } from '@msgpipe/shared';
 import { parsePrometheusText, samplesOf, testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
 import type { JobsOptions, JobState, Queue } from 'bullmq';
+import { afterEach } from 'vitest';
 import { createWorker, type MessageWorker, type WorkerDeps } from './worker.js';
 
 export const silentLogger = createLogger({ name: 'worker-test', level: 'silent', pretty: false });
+
+/** Call at a test file's top: a fresh Pipeline per test (`env` on top of the test Redis), closed after it. */
+export function pipelinePerTest(): (env?: Record<string, string>) => Pipeline {
+  let current: Pipeline | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return (env = {}) => (current = new Pipeline(env));
+}
 
 /**
  * A worker on the test Redis with a prefix of its own, the queues the API would fill (one per
@@ -70,17 +84,32 @@ export class Pipeline {
     return job;
   }
 
+  /**
+   * One batch job (format 2) of the given messages, each with an id of its own; the job's id is
+   * `batch-…`, as the API would pick it.
+   */
+  async enqueueBatch(messages: ReadonlyArray<{ message: string; ip: string }>, partition = 0): Promise<{ id: string; messages: MessageJob[] }> {
+    const id = `batch-${Math.random().toString(36).slice(2)}`;
+    const sendTime = new Date().toISOString();
+    const jobs = messages.map(({ message, ip }, index) => ({ id: `${id}-${index}`, ip, message, sendTime }));
+    const data: BatchJob = { v: BATCH_FORMAT, messages: jobs };
+    await (this.queues[partition] as Queue<MessageJobData>).add(MESSAGE_JOB_NAME, data, { jobId: id });
+    this.#partitionOf.set(id, partition);
+    for (const job of jobs) this.#partitionOf.set(job.id, partition);
+    return { id, messages: jobs };
+  }
+
   /** The queue an enqueued job went to. */
-  queueOf(job: MessageJob): Queue<MessageJob> {
+  queueOf(job: Pick<MessageJob, 'id'>): Queue<MessageJob> {
     return this.queues[this.#partitionOf.get(job.id) ?? 0]!;
   }
 
-  async stateOf(job: MessageJob): Promise<JobState | 'unknown'> {
+  async stateOf(job: Pick<MessageJob, 'id'>): Promise<JobState | 'unknown'> {
     return this.queueOf(job).getJobState(job.id);
   }
 
   /** Waits until the job is completed or failed, and returns which. */
-  async finished(job: MessageJob, timeoutMs?: number): Promise<string> {
+  async finished(job: Pick<MessageJob, 'id'>, timeoutMs?: number): Promise<string> {
     return waitFor(
       `job ${job.id} to finish`,
       async () => {

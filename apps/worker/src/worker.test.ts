@@ -1,26 +1,17 @@
 import { ExchangeRecorder } from '@msgpipe/shared';
 import { parsePrometheusText, samplesOf, waitFor } from '@msgpipe/testkit';
 import { UnrecoverableError, type JobsOptions } from 'bullmq';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { createMessageAttempt } from './message-attempt.js';
 import { serveMetrics } from './metrics-server.js';
 import { WorkerMetrics } from './metrics.js';
-import { Pipeline, silentLogger } from './pipeline.fixture.js';
+import { pipelinePerTest, silentLogger } from './pipeline.fixture.js';
 import { createProcessor } from './process-message.js';
 import type { Responder } from './responders/responder.js';
 
 const FAST_RETRIES: JobsOptions = { attempts: 3, backoff: { type: 'fixed', delay: 10 } };
 
-let current: Pipeline | undefined;
-afterEach(async () => {
-  await current?.close();
-  current = undefined;
-});
-
-/** A pipeline for this test, closed after it. */
-function newPipeline(env: Record<string, string> = {}): Pipeline {
-  current = new Pipeline(env);
-  return current;
-}
+const newPipeline = pipelinePerTest();
 
 /** A responder that fails its first `failures` calls, then answers. */
 function flaky(failures: number, error: () => Error = () => new Error('upstream hiccup')): Responder & { calls: number } {
@@ -96,7 +87,9 @@ describe('MessageWorker', () => {
     const job = await pipeline.enqueue('delivered twice', '1.2.3.8');
     const bullJob = (await pipeline.queue.getJob(job.id))!;
     const recorder = new ExchangeRecorder(pipeline.connection, pipeline.keys, pipeline.config);
-    const process = createProcessor({ responder: flaky(0), recorder, history: pipeline.history, logger: silentLogger, metrics: new WorkerMetrics(), maxAttempts: 5 });
+    const metrics = new WorkerMetrics();
+    const attempt = createMessageAttempt({ responder: flaky(0), recorder, history: pipeline.history, logger: silentLogger, metrics });
+    const process = createProcessor({ attempt, metrics, maxAttempts: 5, processBatch: () => Promise.reject(new Error('not a batch')) });
 
     await process(bullJob);
     await process(bullJob);

@@ -1,8 +1,23 @@
-import { HistoryStore, KeySchema, queueName, queuePrefix, withRedisHint, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
-import { MetricsTime, Worker, type RateLimiterOptions } from 'bullmq';
+import {
+  HistoryStore,
+  KeySchema,
+  MESSAGE_JOB_NAME,
+  openMessageQueue,
+  queueName,
+  queuePrefix,
+  withRedisHint,
+  type Config,
+  type Logger,
+  type MessageJob,
+  type RedisClient,
+} from '@msgpipe/shared';
+import { MetricsTime, Worker, type Queue, type RateLimiterOptions } from 'bullmq';
+import pLimit from 'p-limit';
 import { responderBackoffStrategy } from './backoff.js';
 import { MeasuredResponder } from './measured-responder.js';
 import { WorkerMetrics } from './metrics.js';
+import { createMessageAttempt } from './message-attempt.js';
+import { createBatchProcessor } from './process-batch.js';
 import { createProcessor } from './process-message.js';
 import { RefusalAwareRecorder, retryRefusedRecords } from './record-refusals.js';
 import { RepeatedErrorLog } from './repeated-error-log.js';
@@ -49,6 +64,7 @@ export class MessageWorker {
   readonly metrics = new WorkerMetrics();
   readonly #logger: Logger;
   readonly #shutdownTimeoutMs: number;
+  readonly #retryQueues = new Map<string, Queue<MessageJob>>();
 
   constructor({ config, connection, logger, responder = createResponder(config), partitions }: WorkerDeps) {
     this.#logger = logger;
@@ -58,14 +74,20 @@ export class MessageWorker {
       history: config.history,
       onlineWindowSeconds: config.onlineWindowSeconds,
     });
-    const processor = retryRefusedRecords(createProcessor({
-      responder: this.#wrap(responder, config, connection, keys),
-      recorder,
-      history: new HistoryStore(connection, keys),
-      logger,
+    const history = new HistoryStore(connection, keys);
+    const attempt = createMessageAttempt({ responder: this.#wrap(responder, config, connection, keys), recorder, history, logger, metrics: this.metrics });
+    const maxAttempts = config.responderPolicy.attempts;
+    const processBatch = createBatchProcessor({
+      attempt,
+      history,
       metrics: this.metrics,
-      maxAttempts: config.responderPolicy.attempts,
-    }));
+      maxAttempts,
+      limit: pLimit(config.workerConcurrency),
+      retryAlone: async (batch, message, delayMs) => {
+        await this.#queueNamed(batch.queueName, config, connection).add(MESSAGE_JOB_NAME, message, { jobId: message.id, delay: delayMs });
+      },
+    });
+    const processor = retryRefusedRecords(createProcessor({ attempt, metrics: this.metrics, maxAttempts, processBatch }));
     const limiter = responderLimiter(config);
     const consumed = partitions ?? Array.from({ length: config.queuePartitions }, (_, partition) => partition);
     this.workers = consumed.map((partition) => {
@@ -87,6 +109,18 @@ export class MessageWorker {
       worker.on('error', (error) => errors.report(withRedisHint(error)));
       return worker;
     });
+  }
+
+  /** A consumed partition's queue, opened when a message of a batch first goes on alone. */
+  #queueNamed(name: string, config: Config, connection: RedisClient): Queue<MessageJob> {
+    let queue = this.#retryQueues.get(name);
+    if (!queue) {
+      const partition = Array.from({ length: config.queuePartitions }, (_, index) => index).find((index) => queueName(index) === name);
+      if (partition === undefined) throw new Error(`no partition has the queue ${name}`);
+      queue = openMessageQueue(connection, config.redis.prefix, partition);
+      this.#retryQueues.set(name, queue);
+    }
+    return queue;
   }
 
   /** Metrics around every call; the cache outside them, so a hit is not a responder call. */
@@ -116,6 +150,7 @@ export class MessageWorker {
     const finished = await Promise.race([drained, timeout]);
     if (!finished) this.#logger.warn('jobs still running at shutdown timeout; leaving them to stalled-job recovery');
     await Promise.all(this.workers.map((worker) => worker.close(!finished)));
+    await Promise.all([...this.#retryQueues.values()].map((queue) => queue.close()));
   }
 }
 

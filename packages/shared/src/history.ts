@@ -43,6 +43,11 @@ export class HistoryStore {
     return match === undefined ? undefined : (JSON.parse(match) as HistoryEntry);
   }
 
+  /** Whether the message was recorded in the IP's history (as long as the written-id guard remembers it). */
+  async isWritten(ip: string, id: string): Promise<boolean> {
+    return (await this.redis.zscore(this.keys.written(ip), id)) !== null;
+  }
+
   /** Removes the IP's history and its written-id guard (all in one slot: one DEL). */
   async erase(ip: string): Promise<void> {
     await this.redis.del(...this.keys.erasable(ip));

@@ -9,6 +9,11 @@ export interface MessageJob {
   message: string;
   /** ISO 8601 UTC with milliseconds. */
   sendTime: string;
+  /**
+   * Attempts the message had before this job: set when a message of a batch failed and goes on
+   * in a job of its own, so it keeps its backoff and its RESPONDER_ATTEMPTS across both.
+   */
+  attemptsBefore?: number;
 }
 
 export const MESSAGE_JOB_NAME = 'message';

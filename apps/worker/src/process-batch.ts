@@ -1,0 +1,75 @@
+import { batchMessagesOf, InvalidJobDataError, type BatchJob, type HistoryStore, type MessageJob } from '@msgpipe/shared';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { LimitFunction } from 'p-limit';
+import { responderBackoffStrategy } from './backoff.js';
+import type { MessageAttempt } from './message-attempt.js';
+import type { WorkerMetrics } from './metrics.js';
+import { RecordRefusedError } from './record-refusals.js';
+import { isPermanentFailure } from './responders/errors.js';
+
+export interface BatchDeps {
+  attempt: MessageAttempt;
+  /** Whether a message is in its IP's history already: a batch run again skips those. */
+  history: Pick<HistoryStore, 'isWritten'>;
+  metrics: WorkerMetrics;
+  /** RESPONDER_ATTEMPTS. */
+  maxAttempts: number;
+  /** WORKER_CONCURRENCY: messages in flight in this process, however they are batched. */
+  limit: LimitFunction;
+  /**
+   * Puts a message that failed transiently back on the batch's queue as a job of its own
+   * (format 1, its id as job id), `delayMs` from now, with `attemptsBefore` attempts behind it.
+   */
+  retryAlone(batch: Job<BatchJob>, message: MessageJob, delayMs: number): Promise<void>;
+}
+
+type Outcome = 'completed' | 'failed' | 'retrying';
+
+/**
+ * A batch job (format 2): each message keeps its own life. The messages are answered side by
+ * side, within `limit`. One that fails transiently goes on in a job of its own, with its own
+ * backoff and attempts, and holds up none of the others; one that fails for good is recorded
+ * failed alone. The batch completes once every message is recorded or handed on.
+ *
+ * Run again (a worker killed, a write Redis refused), it skips the messages already recorded.
+ * A failure on the way (Redis down) fails the batch's attempt, and BullMQ runs it again.
+ */
+export function createBatchProcessor({ attempt, history, metrics, maxAttempts, limit, retryAlone }: BatchDeps) {
+  async function handle(batch: Job<BatchJob>, message: MessageJob): Promise<Outcome> {
+    const number = (message.attemptsBefore ?? 0) + 1;
+    const isLast = (error: unknown) => !(error instanceof RecordRefusedError) && (isPermanentFailure(error) || number >= maxAttempts);
+    try {
+      await attempt(message, number, isLast);
+      return 'completed';
+    } catch (error) {
+      if (isLast(error)) return 'failed';
+      if (error instanceof RecordRefusedError) throw error;
+      await retryAlone(batch, { ...message, attemptsBefore: number }, responderBackoffStrategy(number, undefined, error as Error));
+      return 'retrying';
+    }
+  }
+
+  async function measured(batch: Job<BatchJob>, message: MessageJob): Promise<void> {
+    const stopTimer = metrics.processingSeconds.startTimer();
+    const outcome = await handle(batch, message);
+    stopTimer({ outcome });
+    metrics.jobs.inc({ outcome });
+  }
+
+  return async function processBatch(batch: Job<BatchJob>): Promise<void> {
+    let messages: MessageJob[];
+    try {
+      messages = batchMessagesOf(batch.data);
+    } catch (error) {
+      if (error instanceof InvalidJobDataError) throw new UnrecoverableError(error.message);
+      throw error;
+    }
+    const written = await Promise.all(messages.map((message) => history.isWritten(message.ip, message.id)));
+    const pending = messages.filter((_, index) => !written[index]);
+    const settled = await Promise.allSettled(pending.map((message) => limit(() => measured(batch, message))));
+    // A refused write first: retryRefusedRecords puts the whole batch back without using an attempt.
+    const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+    const refused = failures.find((reason) => reason instanceof RecordRefusedError);
+    if (refused ?? failures[0]) throw refused ?? failures[0];
+  };
+}

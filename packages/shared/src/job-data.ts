@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { normalizeIp } from './ip.js';
+import type { MessageJob } from './queue.js';
+
+/**
+ * The formats of a message job's data. Format 1 is one MessageJob, with no version field, as
+ * every job before group commit was. Format 2 is a batch: several messages in one job. A worker
+ * takes both, so workers are upgraded before the APIs that send batches.
+ */
+export const BATCH_FORMAT = 2;
+
+/** The most messages one batch job may carry. */
+export const MAX_BATCH_MESSAGES = 1000;
+
+/** Job data format 2: messages that arrived together, answered and retried each on its own. */
+export interface BatchJob {
+  v: typeof BATCH_FORMAT;
+  messages: MessageJob[];
+}
+
+export type MessageJobData = MessageJob | BatchJob;
+
+/** Job data that is not a message job of a format we know, or out of its bounds. */
+export class InvalidJobDataError extends Error {
+  constructor(detail: string) {
+    super(`invalid job data: ${detail}`);
+    this.name = 'InvalidJobDataError';
+  }
+}
+
+/** The largest message a job may carry: MESSAGE_MAX_BYTES's upper bound, in characters. */
+const MAX_MESSAGE_CHARS = 1_048_576;
+
+const messageSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  ip: z.string().max(64).refine((ip) => normalizeIp(ip) === ip, 'not a normalized IP address'),
+  message: z.string().min(1).max(MAX_MESSAGE_CHARS),
+  sendTime: z.iso.datetime({ precision: 3 }),
+  attemptsBefore: z.number().int().min(0).max(1000).optional(),
+});
+
+const batchSchema = z.object({
+  v: z.literal(BATCH_FORMAT),
+  messages: z.array(messageSchema).min(1).max(MAX_BATCH_MESSAGES),
+});
+
+export function isBatchJob(data: MessageJobData): data is BatchJob {
+  return (data as Partial<BatchJob>).v === BATCH_FORMAT;
+}
+
+/**
+ * A batch job's messages, validated: anyone who can add a job (the dashboard, Redis access)
+ * decides its data, so its shape and bounds are checked before anything is written.
+ */
+export function batchMessagesOf(data: unknown): MessageJob[] {
+  const parsed = batchSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidJobDataError(`${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'malformed'}`);
+  }
+  const ids = new Set(parsed.data.messages.map((message) => message.id));
+  if (ids.size !== parsed.data.messages.length) throw new InvalidJobDataError('messages: an id appears twice');
+  return parsed.data.messages;
+}
