@@ -23,13 +23,19 @@ function ready(client: RedisClient): Promise<void> {
  * Two connections per API process, whatever the traffic: commands, and the pub/sub subscriber
  * that `/v1/stream` and `?wait` share (subscribed to an IP's channel only while one listens).
  */
+/**
+ * Enqueues under way at once per partition before arrivals wait to go together: one keeps the
+ * most messages per job; more would shorten the wait behind a slow add.
+ */
+const ENQUEUES_IN_FLIGHT = 1;
+
 export function openConnections(config: Config, onError: (error: Error, connection: string) => void): ApiConnections {
   const redis = createRedis(config.redis, 'producer', 'msgpipe-api');
   const subscriber = createRedis(config.redis, 'producer', 'msgpipe-api-subscriber');
   for (const [name, connection] of [['commands', redis], ['subscriber', subscriber]] as const) {
     connection.on('error', (error: Error) => onError(error, name));
   }
-  const queues = new MessageQueues(redis, config.redis.prefix, config.queuePartitions);
+  const queues = new MessageQueues(redis, config.redis.prefix, config.queuePartitions, { ...config.enqueueBatch, maxInFlight: ENQUEUES_IN_FLIGHT });
   const completions = new CompletionStream(subscriber, new KeySchema(config.redis.prefix));
   const waiters = new MessageWaiters(completions);
   return {

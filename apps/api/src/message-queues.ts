@@ -1,12 +1,17 @@
-import type { Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import {
+  BATCH_FORMAT,
+  batchIdOf,
+  isBatchJob,
   MESSAGE_JOB_NAME,
   openMessageQueue,
   partitionOf,
   type MessageJob,
+  type MessageJobData,
   type MessageStatus,
   type RedisClient,
 } from '@msgpipe/shared';
+import { PartitionGroupCommit, type GroupCommitLimits, type Reservation } from './intake/group-commit.js';
 
 const STATUS_OF_STATE: Record<string, MessageStatus> = {
   waiting: 'queued',
@@ -22,21 +27,51 @@ const STATUS_OF_STATE: Record<string, MessageStatus> = {
 export const QUEUE_STATES = ['waiting', 'active', 'completed', 'failed', 'delayed'] as const;
 export type QueueCounts = Record<(typeof QUEUE_STATES)[number], number>;
 
+/** A message BullMQ still holds, and how far it got; `inBatch` when its job carries others too. */
+export interface QueuedMessage {
+  job: MessageJob;
+  status: MessageStatus;
+  inBatch: boolean;
+}
+
+/** Group commit off: every message a job of its own, as ENQUEUE_BATCH_MAX=1 says. */
+const ONE_BY_ONE: GroupCommitLimits = { maxMessages: 1, maxBytes: Infinity, maxInFlight: 1 };
+
 /** The message queue(s): one BullMQ queue per partition, an IP always on the same one. */
 export class MessageQueues {
-  #queues: ReadonlyArray<Queue<MessageJob>>;
+  #queues: ReadonlyArray<Queue<MessageJobData>>;
+  readonly #groupCommits: readonly PartitionGroupCommit[];
   readonly #onReplaced = new Set<() => void>();
+  readonly #onJobAdded = new Set<(messages: number) => void>();
 
   constructor(
     private readonly connection: RedisClient,
     private readonly redisPrefix: string,
     partitions: number,
+    batching: GroupCommitLimits = ONE_BY_ONE,
   ) {
     this.#queues = Array.from({ length: partitions }, (_, partition) => this.#open(partition));
+    this.#groupCommits = Array.from(
+      { length: partitions },
+      (_, partition) =>
+        new PartitionGroupCommit(
+          {
+            sendOne: async (job) => {
+              await (await this.#started(partition)).add(MESSAGE_JOB_NAME, job, { jobId: job.id });
+              this.#added(1);
+            },
+            sendBatch: async (batchId, messages) => {
+              await (await this.#started(partition)).add(MESSAGE_JOB_NAME, { v: BATCH_FORMAT, messages }, { jobId: batchId });
+              this.#added(messages.length);
+            },
+          },
+          batching,
+        ),
+    );
   }
 
   /** The queues as they are now: one whose start failed is replaced (see #started). */
-  get queues(): ReadonlyArray<Queue<MessageJob>> {
+  get queues(): ReadonlyArray<Queue<MessageJobData>> {
     return this.#queues;
   }
 
@@ -45,8 +80,17 @@ export class MessageQueues {
     this.#onReplaced.add(listener);
   }
 
-  #open(partition: number): Queue<MessageJob> {
-    const queue = openMessageQueue(this.connection, this.redisPrefix, partition);
+  /** Calls `listener` with the number of messages of every job added (the metrics' histogram). */
+  onJobAdded(listener: (messages: number) => void): void {
+    this.#onJobAdded.add(listener);
+  }
+
+  #added(messages: number): void {
+    for (const listener of this.#onJobAdded) listener(messages);
+  }
+
+  #open(partition: number): Queue<MessageJobData> {
+    const queue = openMessageQueue(this.connection, this.redisPrefix, partition) as Queue<MessageJobData>;
     // The connection's own errors, already logged by its owner (openConnections). Without a
     // listener BullMQ console.errors each whole error object, bypassing the logger.
     queue.on('error', () => {});
@@ -59,7 +103,7 @@ export class MessageQueues {
    * for good, and every command of that queue after it, until the API restarted. Such a queue
    * is opened afresh, so the next request can succeed.
    */
-  async #started(partition: number): Promise<Queue<MessageJob>> {
+  async #started(partition: number): Promise<Queue<MessageJobData>> {
     const queue = this.#queues[partition]!;
     try {
       await queue.waitUntilReady();
@@ -78,28 +122,55 @@ export class MessageQueues {
     return partitionOf(ip, this.#queues.length);
   }
 
+  /** A message alone, as a job of its own (its id as job id): adding it again changes nothing. */
   async enqueue(job: MessageJob): Promise<void> {
     const queue = await this.#started(this.#partitionOf(job.ip));
     await queue.add(MESSAGE_JOB_NAME, job, { jobId: job.id });
+    this.#added(1);
+  }
+
+  /** A place for a message of `bytes` on `ip`'s partition: in the next batch, or alone (group commit). */
+  reserve(ip: string, bytes: number): Reservation {
+    return this.#groupCommits[this.#partitionOf(ip)]!.reserve(bytes);
+  }
+
+  /** Enqueues under way, over the partitions. */
+  get enqueuesInFlight(): number {
+    return this.#groupCommits.reduce((sum, groupCommit) => sum + groupCommit.inFlight, 0);
   }
 
   /** The job and its status while BullMQ still holds it, only if `ip` sent it. */
-  async find(ip: string, id: string): Promise<{ job: MessageJob; status: MessageStatus } | undefined> {
-    const job = await (await this.#started(this.#partitionOf(ip))).getJob(id);
-    if (!job || job.data.ip !== ip) return undefined;
-    const status = STATUS_OF_STATE[await job.getState()];
-    return status ? { job: job.data, status } : undefined;
+  async find(ip: string, id: string): Promise<QueuedMessage | undefined> {
+    const found = await this.#findIn(this.#partitionOf(ip), id);
+    return found && found.job.ip === ip ? found : undefined;
   }
 
   /** Any IP's message, for admins: looks in every partition, since the IP is not known. */
-  async findAny(id: string): Promise<{ job: MessageJob; status: MessageStatus } | undefined> {
+  async findAny(id: string): Promise<QueuedMessage | undefined> {
     for (let partition = 0; partition < this.#queues.length; partition++) {
-      const job = await (await this.#started(partition)).getJob(id);
-      if (!job) continue;
-      const status = STATUS_OF_STATE[await job.getState()];
-      return status ? { job: job.data, status } : undefined;
+      const found = await this.#findIn(partition, id);
+      if (found) return found;
     }
     return undefined;
+  }
+
+  /**
+   * A message in a job of its own (its id is the job id: also a message of a batch that went on
+   * alone after a failure), else in the batch its id names: two look-ups at most.
+   */
+  async #findIn(partition: number, id: string): Promise<QueuedMessage | undefined> {
+    const queue = await this.#started(partition);
+    const alone = await queue.getJob(id);
+    if (alone && !isBatchJob(alone.data)) return this.#withStatus(alone, alone.data, false);
+    const batch = await queue.getJob(batchIdOf(id));
+    if (!batch || !isBatchJob(batch.data)) return undefined;
+    const message = batch.data.messages.find((candidate) => candidate.id === id);
+    return message && this.#withStatus(batch, message, true);
+  }
+
+  async #withStatus(job: Job<MessageJobData>, message: MessageJob, inBatch: boolean): Promise<QueuedMessage | undefined> {
+    const status = STATUS_OF_STATE[await job.getState()];
+    return status ? { job: message, status, inBatch } : undefined;
   }
 
   /** Jobs by state, summed over the partitions, and per partition (for the metrics). */

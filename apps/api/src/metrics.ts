@@ -44,8 +44,24 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  readonly messagesPerJob = new Histogram({
+    name: 'msgpipe_enqueue_messages_per_job',
+    help: 'Messages in each job enqueued: 1 while the API is idle, more under load (group commit, ENQUEUE_BATCH_MAX).',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    registers: [this.registry],
+  });
+
   constructor({ queues, redisWork }: ApiMetricsDeps) {
     collectDefaultMetrics({ register: this.registry });
+    queues.onJobAdded((messages) => this.messagesPerJob.observe(messages));
+    new Gauge({
+      name: 'msgpipe_enqueues_in_flight',
+      help: 'Messages of this API process on their way into a queue (admitted or added) that later arrivals batch behind.',
+      registers: [this.registry],
+      collect() {
+        this.set(queues.enqueuesInFlight);
+      },
+    });
     // One queue read per scrape, shared by both gauges: prom-client collects metrics
     // concurrently, so msgpipe_redis_up must wait for the read it reports on, not show the last.
     let reading: Promise<Awaited<ReturnType<MessageQueues['counts']>> | undefined> | undefined;

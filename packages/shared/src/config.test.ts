@@ -30,6 +30,7 @@ describe('loadConfig defaults', () => {
     expect(config.onlineWindowSeconds).toBe(300);
     expect(config.workerConcurrency).toBe(50);
     expect(config.queuePartitions).toBe(1);
+    expect(config.enqueueBatch).toEqual({ maxMessages: 1, maxBytes: 1_048_576 });
     expect(config.workerPartitions).toBeUndefined();
     expect(config.responder).toEqual({ kind: 'rules', rulesFile: undefined });
     expect(config.responderPolicy).toEqual({ timeoutMs: 10_000, attempts: 5, maxPerSecond: 0, cacheTtlSeconds: 60 });
@@ -140,6 +141,14 @@ describe('loadConfig values', () => {
     expect(loadConfig({ WORKER_PARTITIONS: '2, 0' }).workerPartitions).toEqual([0, 2]);
     expect(loadConfig({ WORKER_PARTITIONS: '0-2,1,5' }).workerPartitions).toEqual([0, 1, 2, 5]);
     expect(loadConfig({ WORKER_PARTITIONS: '63' }).workerPartitions).toEqual([63]);
+  });
+
+  it.each([
+    ['ENQUEUE_BATCH_MAX', '0'],
+    ['ENQUEUE_BATCH_MAX', '1001'],
+    ['ENQUEUE_BATCH_MAX_BYTES', '100'],
+  ])('rejects %s=%j, naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 
   it.each(['64', '-1', '2-1', 'a', '0,,1', '1.5', '0-64'])('rejects WORKER_PARTITIONS=%j', (value) => {

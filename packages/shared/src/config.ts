@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_BATCH_MESSAGES } from './job-data.js';
 import { parseTrustProxy } from './trust-proxy.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -111,6 +112,8 @@ export const envSchema = z.object({
   ONLINE_WINDOW_SECONDS: integer(1, 86_400).default(300),
   WORKER_CONCURRENCY: integer(1, 1000).default(50),
   QUEUE_PARTITIONS: integer(1, MAX_QUEUE_PARTITIONS).default(1),
+  ENQUEUE_BATCH_MAX: integer(1, MAX_BATCH_MESSAGES).default(1),
+  ENQUEUE_BATCH_MAX_BYTES: integer(1024, 16_777_216).default(1_048_576),
   WORKER_PARTITIONS: partitionList.optional(),
   WORKER_METRICS_PORT: integer(1, 65_535).optional(),
   JOB_LOCK_MS: integer(1000, 600_000).default(30_000),
@@ -164,6 +167,11 @@ export interface Config {
   readonly onlineWindowSeconds: number;
   readonly workerConcurrency: number;
   readonly queuePartitions: number;
+  /**
+   * Group commit (ENQUEUE_BATCH_MAX, ENQUEUE_BATCH_MAX_BYTES): at most this many messages, and
+   * this much text, in one job; 1 sends every message as a job of its own.
+   */
+  readonly enqueueBatch: { readonly maxMessages: number; readonly maxBytes: number };
   /** The partitions a worker consumes (WORKER_PARTITIONS); unset: all of QUEUE_PARTITIONS. */
   readonly workerPartitions: readonly number[] | undefined;
   /**
@@ -240,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     onlineWindowSeconds: e.ONLINE_WINDOW_SECONDS,
     workerConcurrency: e.WORKER_CONCURRENCY,
     queuePartitions: e.QUEUE_PARTITIONS,
+    enqueueBatch: { maxMessages: e.ENQUEUE_BATCH_MAX, maxBytes: e.ENQUEUE_BATCH_MAX_BYTES },
     workerPartitions: e.WORKER_PARTITIONS,
     workerMetricsPort: e.WORKER_METRICS_PORT,
     jobLockMs: e.JOB_LOCK_MS,

@@ -28,6 +28,25 @@ export class InvalidJobDataError extends Error {
   }
 }
 
+/**
+ * Ids of a batch's messages are the batch's job id (20 characters) and the message's place in
+ * it (2 base64url characters), 22 characters like any message id: `GET /v1/messages/{id}` finds
+ * a message inside a batch from its id alone, in one look-up.
+ */
+const BATCH_ID_CHARS = 20;
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** The id of a batch's `index`th message (0-based, below 4,096). */
+export function batchMessageId(batchId: string, index: number): string {
+  if (batchId.length !== BATCH_ID_CHARS || index < 0 || index >= 64 * 64) throw new RangeError(`no message ${index} in batch ${batchId}`);
+  return `${batchId}${BASE64URL[index >> 6]}${BASE64URL[index & 63]}`;
+}
+
+/** The job id of the batch a message id would belong to, if it was sent in one. */
+export function batchIdOf(messageId: string): string {
+  return messageId.slice(0, BATCH_ID_CHARS);
+}
+
 /** The largest message a job may carry: MESSAGE_MAX_BYTES's upper bound, in characters. */
 const MAX_MESSAGE_CHARS = 1_048_576;
 

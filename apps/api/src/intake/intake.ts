@@ -1,8 +1,8 @@
 import type { HistoryEntry, HistoryStore } from '@msgpipe/shared';
 import type { MessageQueues } from '../message-queues.js';
 import type { MessageWaiters, Outcome, Waiting } from '../message-waiters.js';
-import { newMessageId } from '../message-id.js';
 import type { ApiMetrics } from '../metrics.js';
+import type { Reservation } from './group-commit.js';
 import { IdempotencyKeys, type AcceptedMessage, type Claim } from './idempotency.js';
 import type { RateDecision, RateLimiter } from './rate-limiter.js';
 
@@ -58,10 +58,20 @@ export class Intake {
    * The rate limit comes first, so a refused request costs one round trip, Idempotency-Key or
    * not. A repeat of an accepted key therefore spends budget too, as any request does.
    */
-  async submit({ ip, message, idempotencyKey, waitMs }: Submission): Promise<SubmitResult> {
-    const { rateLimiter, idempotency, redisWork } = this.#deps;
-    if (idempotencyKey !== undefined) IdempotencyKeys.validate(idempotencyKey);
-    const planned: AcceptedMessage = { id: newMessageId(), ip, sendTime: new Date(this.#now()).toISOString() };
+  async submit(submission: Submission): Promise<SubmitResult> {
+    if (submission.idempotencyKey !== undefined) IdempotencyKeys.validate(submission.idempotencyKey);
+    // The message's place (and so its id) comes first: the claim stores the id it will have.
+    const reservation = this.#deps.queues.reserve(submission.ip, Buffer.byteLength(submission.message));
+    try {
+      return await this.#submit(submission, reservation);
+    } finally {
+      reservation.release(); // a no-op for a message its batch took
+    }
+  }
+
+  async #submit({ ip, message, idempotencyKey, waitMs }: Submission, reservation: Reservation): Promise<SubmitResult> {
+    const { rateLimiter, idempotency, queues, redisWork } = this.#deps;
+    const planned: AcceptedMessage = { id: reservation.id, ip, sendTime: new Date(this.#now()).toISOString() };
     const rate = rateLimiter.enabled ? await redisWork(() => rateLimiter.take(ip)) : undefined;
     if (rate && !rate.allowed) return { kind: 'refused', rate };
     const claim = idempotencyKey === undefined ? undefined : await redisWork(() => idempotency.claim(ip, idempotencyKey, planned));
@@ -72,7 +82,10 @@ export class Intake {
       const entry = repeat.entry ?? (repeat.waiting && (await this.#finished(accepted, repeat.waiting.outcome)));
       return entry ? { kind: 'finished', message: accepted, entry, rate } : { kind: 'repeat', message: accepted, rate };
     }
-    const waiting = await this.#enqueue(accepted, message, claim, waitMs);
+    // An unconfirmed claim's message may be in a batch already: it goes alone, its id as job id.
+    const job = { ...accepted, message };
+    const enqueue = claim?.kind === 'unconfirmed' ? () => queues.enqueue(job) : () => reservation.commit(job);
+    const waiting = await this.#enqueue(accepted, enqueue, claim, waitMs);
     const entry = waiting && (await this.#finished(accepted, waiting.outcome));
     return entry ? { kind: 'finished', message: accepted, entry, rate } : { kind: 'accepted', message: accepted, rate };
   }
@@ -103,18 +116,19 @@ export class Intake {
   /**
    * A new (or unconfirmed) message into its queue, subscribed first for `?wait` so a message
    * answered at once is not missed. An unconfirmed claim's message may be in the queue already:
-   * adding the same job id again is a no-op, so a retry cannot enqueue it twice.
+   * adding the same job id again is a no-op, and the history records a message once, so a
+   * retry cannot answer it twice.
    */
   async #enqueue(
     accepted: AcceptedMessage,
-    message: string,
+    enqueue: () => Promise<void>,
     claim: Exclude<Claim, { kind: 'repeat' }> | undefined,
     waitMs: number | undefined,
   ): Promise<Waiting | undefined> {
-    const { queues, idempotency, metrics, redisWork } = this.#deps;
+    const { idempotency, metrics, redisWork } = this.#deps;
     const waiting = waitMs ? await this.#listen(accepted.ip, accepted.id, waitMs) : undefined;
     await cancelOnFailure(waiting, async () => {
-      await redisWork(() => queues.enqueue({ ...accepted, message }));
+      await redisWork(enqueue);
       metrics.messagesAccepted.inc();
       if (claim) await redisWork(() => idempotency.confirm(claim, accepted));
     });

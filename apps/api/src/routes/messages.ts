@@ -54,13 +54,14 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
       // An admin may read any message, found through the job while BullMQ still keeps it.
       const admin = isAdmin(c.req.header('authorization'));
       const inQueue = await redisWork(() => (admin ? queues.findAny(id) : queues.find(ip, id)));
-      if (inQueue && inQueue.status !== 'completed' && inQueue.status !== 'failed') {
-        return c.json(fromJob(inQueue.job, inQueue.status));
-      }
-      // Finished messages are read from the history, the record that outlives the job.
+      // Finished messages are read from the history, the record that outlives the job; a
+      // message of a batch still running may be finished already.
       const sender = inQueue?.job.ip ?? ip;
+      const unfinished = inQueue && inQueue.status !== 'completed' && inQueue.status !== 'failed';
+      if (unfinished && !(inQueue.inBatch && inQueue.status === 'processing')) return c.json(fromJob(inQueue.job, inQueue.status));
       const entry = await redisWork(() => history.find(sender, id));
-      if (!entry) throw notFound;
-      return c.json(fromHistory(entry, sender));
+      if (entry) return c.json(fromHistory(entry, sender));
+      if (unfinished) return c.json(fromJob(inQueue.job, inQueue.status));
+      throw notFound;
     });
 }

@@ -42,8 +42,8 @@ describe('POST /v1/messages', () => {
   it('accepts a form-encoded message, decoding + and percent escapes as UTF-8', async () => {
     const response = await post('message=caf%C3%A9+au+lait', 'application/x-www-form-urlencoded');
     expect(response.status).toBe(202);
-    const job = await api.queues.queues[0]!.getJob(response.json().id);
-    expect(job?.data.message).toBe('café au lait');
+    const queued = await api.queues.find('127.0.0.1', response.json().id);
+    expect(queued?.job.message).toBe('café au lait');
   });
 
   it('accepts an explicit UTF-8 charset and a message of exactly MESSAGE_MAX_BYTES bytes', async () => {

@@ -1,0 +1,123 @@
+import { isBatchJob, type MessageJob } from '@msgpipe/shared';
+import { ADMIN_TOKEN, asAdmin, parsePrometheusText, postMessage, request, samplesOf, waitFor, type TestResponse } from '@msgpipe/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startApi, type RunningApi } from '../api.fixture.js';
+import { startEchoWorker } from '../echo-worker.fixture.js';
+
+// Group commit through the real API on real Redis: many requests at once, then what the queue holds.
+const started: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const running of started.splice(0).reverse()) await running.close();
+});
+
+async function api(env: Record<string, string> = {}): Promise<RunningApi> {
+  const running = await startApi({ ENQUEUE_BATCH_MAX: '50', RATE_LIMIT_PER_MINUTE: '0', ...env });
+  started.push(running);
+  return running;
+}
+
+/** Every waiting job of partition 0, as the messages each holds. */
+async function jobsWaiting(target: RunningApi): Promise<MessageJob[][]> {
+  const jobs = await target.queues.queues[0]!.getJobs(['waiting']);
+  return jobs.map((job) => (isBatchJob(job.data) ? job.data.messages : [job.data]));
+}
+
+/** `count` POSTs at once, from `ips` in turn. */
+function burst(target: RunningApi, count: number, ips: readonly string[], headers: Record<string, string> = {}): Promise<TestResponse[]> {
+  return Promise.all(Array.from({ length: count }, (_, n) => postMessage(target.baseUrl, `burst ${n}`, { localAddress: ips[n % ips.length], headers })));
+}
+
+const IPS = ['127.0.60.1', '127.0.60.2', '127.0.60.3', '127.0.60.4'];
+
+describe('group commit (ENQUEUE_BATCH_MAX=50)', () => {
+  it('sends a lone message at once, as a job of its own', async () => {
+    const target = await api();
+    const response = await postMessage(target.baseUrl, 'alone', { localAddress: IPS[0] });
+    expect(response.status).toBe(202);
+    const job = await target.queues.queues[0]!.getJob(response.json().id);
+    expect(job?.data).toMatchObject({ id: response.json().id, message: 'alone', ip: IPS[0] });
+  });
+
+  it('puts messages that arrive while an enqueue is under way into shared jobs, each message once', async () => {
+    const target = await api({ ADMIN_TOKEN });
+    const responses = await burst(target, 200, IPS);
+    expect(responses.map((response) => response.status)).toEqual(responses.map(() => 202));
+    const jobs = await jobsWaiting(target);
+    const queued = jobs.flat();
+    expect(queued.map((message) => message.id).sort()).toEqual(responses.map((response) => response.json().id).sort());
+    expect(jobs.length).toBeLessThan(200);
+    expect(Math.max(...jobs.map((messages) => messages.length))).toBeLessThanOrEqual(50);
+    expect(jobs.some((messages) => messages.length > 1)).toBe(true);
+    // The metrics count messages per job, and nothing is left in flight.
+    const metrics = parsePrometheusText((await request(target.baseUrl, '/metrics', { headers: asAdmin })).text);
+    expect(samplesOf(metrics, 'msgpipe_enqueue_messages_per_job_sum')[0]?.value).toBe(200);
+    expect(samplesOf(metrics, 'msgpipe_enqueue_messages_per_job_count')[0]?.value).toBe(jobs.length);
+    expect(samplesOf(metrics, 'msgpipe_enqueues_in_flight')[0]?.value).toBe(0);
+  });
+
+  it('shows each message of a queued and of an active batch to its sender and an admin, and to nobody else', async () => {
+    const target = await api({ ADMIN_TOKEN });
+    const responses = await burst(target, 60, IPS);
+    const ids = responses.map((response) => response.json().id as string);
+    const batched = (await jobsWaiting(target)).find((messages) => messages.length > 1)![0]!;
+    const get = (id: string, ip: string) => request(target.baseUrl, `/v1/messages/${id}`, { localAddress: ip });
+
+    expect((await get(batched.id, batched.ip)).json()).toMatchObject({ id: batched.id, status: 'queued', message: batched.message });
+    const other = IPS.find((ip) => ip !== batched.ip)!;
+    expect((await get(batched.id, other)).status).toBe(404);
+    expect((await request(target.baseUrl, `/v1/messages/${batched.id}`, { headers: asAdmin })).json()).toMatchObject({ id: batched.id, ip: batched.ip, status: 'queued' });
+
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    started.push(await startEchoWorker(target, { hold }));
+    started.push({ close: async () => release() }); // before the worker closes: it waits for its jobs
+    const active = await waitFor('a batch active', async () => {
+      const jobs = await target.queues.queues[0]!.getJobs(['active']);
+      return jobs.map((job) => job.data).find(isBatchJob);
+    });
+    const member = active.messages[0]!;
+    expect((await get(member.id, member.ip)).json()).toMatchObject({ id: member.id, status: 'processing' });
+    release();
+    const done = await waitFor('every message answered', async () => {
+      const views = await Promise.all(responses.map((response, n) => get(ids[n]!, IPS[n % IPS.length]!)));
+      return views.every((view) => view.json().status === 'completed') && views;
+    });
+    expect(done[0]!.json()).toMatchObject({ status: 'completed', response: 'echo: burst 0' });
+    for (const ip of IPS) expect(new Set((await target.history.list(ip, 100)).map((entry) => entry.id)).size).toBe(15);
+  });
+
+  it('keeps the rate limit exact: 31 messages of one IP at once with a limit of 30 refuse exactly one', async () => {
+    const target = await api({ RATE_LIMIT_PER_MINUTE: '30' });
+    const responses = await burst(target, 31, ['127.0.61.1']);
+    expect(responses.filter((response) => response.status === 202)).toHaveLength(30);
+    expect(responses.filter((response) => response.status === 429)).toHaveLength(1);
+    expect((await jobsWaiting(target)).flat()).toHaveLength(30);
+  });
+
+  it('makes requests with one Idempotency-Key, at once or later, one message', async () => {
+    const target = await api();
+    const first = await burst(target, 20, ['127.0.62.1'], { 'idempotency-key': 'same' });
+    const later = await postMessage(target.baseUrl, 'again', { localAddress: '127.0.62.1', headers: { 'idempotency-key': 'same' } });
+    const ids = new Set([...first, later].map((response) => response.json().id));
+    expect(ids.size).toBe(1);
+    const queued = (await jobsWaiting(target)).flat().filter((message) => message.ip === '127.0.62.1');
+    expect(queued.map((message) => message.id)).toEqual([...ids]);
+  });
+
+  it('keeps each job within ENQUEUE_BATCH_MAX_BYTES of text', async () => {
+    const target = await api({ ENQUEUE_BATCH_MAX_BYTES: '1024' });
+    const text = 'x'.repeat(300);
+    await Promise.all(Array.from({ length: 40 }, (_, n) => postMessage(target.baseUrl, `${text}${n}`, { localAddress: IPS[n % 4] })));
+    const jobs = await jobsWaiting(target);
+    expect(jobs.flat()).toHaveLength(40);
+    for (const messages of jobs) expect(messages.length).toBeLessThanOrEqual(3);
+  });
+
+  it('with ENQUEUE_BATCH_MAX=1 sends every message as a job of its own', async () => {
+    const target = await api({ ENQUEUE_BATCH_MAX: '1' });
+    await burst(target, 100, IPS);
+    const jobs = await jobsWaiting(target);
+    expect(jobs).toHaveLength(100);
+    expect(jobs.every((messages) => messages.length === 1)).toBe(true);
+  });
+});
