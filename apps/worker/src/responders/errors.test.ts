@@ -3,13 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { isPermanentFailure, isTransientStatus, parseRetryAfter, PermanentResponderError, retryAfterMsOf, TransientResponderError } from './errors.js';
 
 describe('parseRetryAfter', () => {
-  const now = Date.parse('2026-11-21T10:00:00.000Z');
+  // A whole second from the real clock: an HTTP date has no milliseconds.
+  const now = Math.floor(Date.now() / 1000) * 1000;
+  const httpDate = (ms: number) => new Date(ms).toUTCString();
 
   it.each([
     ['120', 120_000],
     [' 0 ', 0],
-    ['Sat, 21 Nov 2026 10:00:30 GMT', 30_000],
-    ['Sat, 21 Nov 2026 09:59:00 GMT', 0], // a date in the past: retry now
+    [httpDate(now + 30_000), 30_000],
+    [httpDate(now - 60_000), 0], // a date in the past: retry now
     ['soon', undefined],
     ['1.5', undefined],
     ['-3', undefined],

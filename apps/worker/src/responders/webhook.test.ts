@@ -87,7 +87,8 @@ describe('WebhookResponder', () => {
 
 describe('verifyWebhookSignature', () => {
   const body = '{"id":"msg-1","message":"hi"}';
-  const now = Date.parse('2026-11-21T10:00:00.000Z');
+  // A whole second from the real clock: the signature's timestamp is in seconds.
+  const now = Math.floor(Date.now() / 1000) * 1000;
   const header = signWebhookBody(SECRET, body, now);
 
   it('accepts a signature made with the secret over this body, within the tolerance', () => {
