@@ -64,7 +64,7 @@ export class MessageWorker {
   readonly metrics = new WorkerMetrics();
   readonly #logger: Logger;
   readonly #shutdownTimeoutMs: number;
-  readonly #retryQueues = new Map<string, Queue<MessageJob>>();
+  readonly #retryQueues = new Map<number, Queue<MessageJob>>();
 
   constructor({ config, connection, logger, responder = createResponder(config), partitions }: WorkerDeps) {
     this.#logger = logger;
@@ -77,6 +77,9 @@ export class MessageWorker {
     const history = new HistoryStore(connection, keys);
     const attempt = createMessageAttempt({ responder: this.#wrap(responder, config, connection, keys), recorder, history, logger, metrics: this.metrics });
     const maxAttempts = config.responderPolicy.attempts;
+    const consumed = partitions ?? Array.from({ length: config.queuePartitions }, (_, partition) => partition);
+    // WORKER_PARTITIONS may name partitions beyond QUEUE_PARTITIONS (draining them): by name, not by count.
+    const partitionOfQueue = new Map(consumed.map((partition) => [queueName(partition), partition]));
     const processBatch = createBatchProcessor({
       attempt,
       history,
@@ -84,12 +87,13 @@ export class MessageWorker {
       maxAttempts,
       limit: pLimit(config.workerConcurrency),
       retryAlone: async (batch, message, delayMs) => {
-        await this.#queueNamed(batch.queueName, config, connection).add(MESSAGE_JOB_NAME, message, { jobId: message.id, delay: delayMs });
+        const partition = partitionOfQueue.get(batch.queueName);
+        if (partition === undefined) throw new Error(`a batch from ${batch.queueName}, which this worker does not consume`);
+        await this.#retryQueue(partition, config, connection).add(MESSAGE_JOB_NAME, message, { jobId: message.id, delay: delayMs });
       },
     });
     const processor = retryRefusedRecords(createProcessor({ attempt, metrics: this.metrics, maxAttempts, processBatch }));
     const limiter = responderLimiter(config);
-    const consumed = partitions ?? Array.from({ length: config.queuePartitions }, (_, partition) => partition);
     this.workers = consumed.map((partition) => {
       const worker = new Worker(queueName(partition), processor, {
         connection,
@@ -112,13 +116,11 @@ export class MessageWorker {
   }
 
   /** A consumed partition's queue, opened when a message of a batch first goes on alone. */
-  #queueNamed(name: string, config: Config, connection: RedisClient): Queue<MessageJob> {
-    let queue = this.#retryQueues.get(name);
+  #retryQueue(partition: number, config: Config, connection: RedisClient): Queue<MessageJob> {
+    let queue = this.#retryQueues.get(partition);
     if (!queue) {
-      const partition = Array.from({ length: config.queuePartitions }, (_, index) => index).find((index) => queueName(index) === name);
-      if (partition === undefined) throw new Error(`no partition has the queue ${name}`);
       queue = openMessageQueue(connection, config.redis.prefix, partition);
-      this.#retryQueues.set(name, queue);
+      this.#retryQueues.set(partition, queue);
     }
     return queue;
   }
