@@ -111,10 +111,30 @@ describe('a batch job (format 2)', () => {
       retryAlone: () => Promise.reject(new Error('nothing fails here')),
     });
 
+    // BullMQ counts each start: this is the batch's second.
+    job.attemptsStarted = 2;
     await processBatch(job);
     expect([...responder.calls.keys()].sort()).toEqual(['m3', 'm4', 'm5']);
     for (const message of batch.messages) expect(await pipeline.entriesOf(message)).toHaveLength(1);
     expect((await pipeline.stats.read(10)).totalMessages).toBe(6);
+  });
+
+  it("looks nothing up on a batch's first start: it runs every message, and the history still keeps each once", async () => {
+    const pipeline = newPipeline();
+    const batch = await pipeline.enqueueBatch([
+      { ip: '10.9.5.1', message: 'also sent alone, and recorded' },
+      { ip: '10.9.5.1', message: 'new' },
+    ]);
+    const [sentTwice] = batch.messages;
+    const recorder = new ExchangeRecorder(pipeline.connection, pipeline.keys, pipeline.config);
+    await recorder.record(sentTwice!.ip, { ...sentTwice!, status: 'completed', response: 'the first answer', respondedAt: new Date().toISOString() });
+    const responder = scripted();
+    pipeline.startWorker({ responder });
+
+    expect(await pipeline.finished(batch)).toBe('completed');
+    expect((await (pipeline.queue as Queue<MessageJobData>).getJob(batch.id))?.attemptsStarted).toBe(1);
+    expect(responder.calls.size).toBe(2);
+    expect(await pipeline.entriesOf(sentTwice!)).toEqual([expect.objectContaining({ response: 'the first answer' })]);
   });
 
   it('keeps WORKER_CONCURRENCY messages in flight, not jobs', async () => {

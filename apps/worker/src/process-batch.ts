@@ -31,7 +31,8 @@ type Outcome = 'completed' | 'failed' | 'retrying';
  * backoff and attempts, and holds up none of the others; one that fails for good is recorded
  * failed alone. The batch completes once every message is recorded or handed on.
  *
- * Run again (a worker killed, a write Redis refused), it skips the messages already recorded.
+ * Run again (a worker killed, a write Redis refused), it skips the messages already recorded;
+ * a first run looks nothing up.
  * A failure on the way (Redis down) fails the batch's attempt, and BullMQ runs it again.
  */
 export function createBatchProcessor({ attempt, history, metrics, maxAttempts, limit, retryAlone }: BatchDeps) {
@@ -56,6 +57,12 @@ export function createBatchProcessor({ attempt, history, metrics, maxAttempts, l
     metrics.jobs.inc({ outcome });
   }
 
+  /** The messages not in their histories yet: one look-up each, paid only by a batch run again. */
+  async function unrecorded(messages: MessageJob[]): Promise<MessageJob[]> {
+    const written = await Promise.all(messages.map((message) => history.isWritten(message.ip, message.id)));
+    return messages.filter((_, index) => !written[index]);
+  }
+
   return async function processBatch(batch: Job<BatchJob>): Promise<void> {
     let messages: MessageJob[];
     try {
@@ -64,8 +71,7 @@ export function createBatchProcessor({ attempt, history, metrics, maxAttempts, l
       if (error instanceof InvalidJobDataError) throw new UnrecoverableError(error.message);
       throw error;
     }
-    const written = await Promise.all(messages.map((message) => history.isWritten(message.ip, message.id)));
-    const pending = messages.filter((_, index) => !written[index]);
+    const pending = ranBefore(batch) ? await unrecorded(messages) : messages;
     const settled = await Promise.allSettled(pending.map((message) => limit(() => measured(batch, message))));
     // A refused write first: retryRefusedRecords puts the whole batch back without using an attempt.
     const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
@@ -73,3 +79,9 @@ export function createBatchProcessor({ attempt, history, metrics, maxAttempts, l
     if (refused ?? failures[0]) throw refused ?? failures[0];
   };
 }
+
+/**
+ * Whether the batch was started before: after a worker died (stalled), a failed attempt, or a
+ * write Redis refused (delayed, then started again). BullMQ counts every start.
+ */
+const ranBefore = (batch: Job<BatchJob>) => batch.attemptsStarted > 1 || batch.attemptsMade > 0 || batch.stalledCounter > 0;
