@@ -1,6 +1,7 @@
 import { HistoryStore, isRedisUnavailableError, KeySchema, StatsStore, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { adminAuth, adminCheck } from './admin-auth.js';
 import { chatPage } from './chat/chat-page.js';
 import { clientIp } from './client-ip.js';
@@ -84,8 +85,7 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
     if (error instanceof AppError) return errorResponse(c, error);
     if (error instanceof HTTPException && error.status < 500) {
       // Hono's own refusals keep their status (a 4xx of its choosing) under one code.
-      c.set('errorCode', 'bad_request');
-      return c.json({ error: { code: 'bad_request', message: error.message || 'Bad request.' } }, error.status);
+      return errorResponse(c, new AppError('bad_request', error.message || 'Bad request.'), {}, error.status as ContentfulStatusCode);
     }
     logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
     // Redis trouble that escaped redisWork (a new route that forgot it) is still a 503, not a 500.

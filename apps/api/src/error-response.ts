@@ -24,12 +24,20 @@ export const STATUS_OF: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   unavailable: 503,
 };
 
-/** The error shape `{"error": {"code", "message"}}`, with its status, Retry-After and any `headers`. */
-export function errorResponse(c: Context<AppEnv>, error: AppError, headers: Record<string, string> = {}): Response {
+/**
+ * The error shape `{"error": {"code", "message"}}`, with the code's status (or `status`, for a
+ * refusal whose status Hono chose), Retry-After and any `headers`.
+ */
+export function errorResponse(
+  c: Context<AppEnv>,
+  error: AppError,
+  headers: Record<string, string> = {},
+  status: ContentfulStatusCode = STATUS_OF[error.code],
+): Response {
   c.set('errorCode', error.code);
   if (error.retryAfterSeconds !== undefined) c.header('Retry-After', String(error.retryAfterSeconds));
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
-  return c.json({ error: { code: error.code, message: error.message } }, STATUS_OF[error.code]);
+  return c.json({ error: { code: error.code, message: error.message } }, status);
 }
 
 /** The error shape as a body of its own, for answers written before Hono sees a request. */
