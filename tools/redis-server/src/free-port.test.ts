@@ -22,4 +22,8 @@ describe('freePort', () => {
     await new Promise<void>((resolve) => server.listen(ports[0], '127.0.0.1', resolve));
     await new Promise((resolve) => server.close(resolve));
   });
+
+  it('fails for an address nothing here can listen on, rather than trying for ever', async () => {
+    await expect(freePort('192.0.2.1')).rejects.toThrow(/no free port on 192\.0\.2\.1/);
+  });
 });

@@ -4,6 +4,9 @@ import { createServer } from 'node:net';
 /** Below the kernel's ephemeral ports, and clear of the well-known and registered ones. */
 const LOWEST = 10_000;
 
+/** Enough for a crowded machine; a host nothing can bind (no such address) fails rather than spins. */
+const MAX_PROBES = 200;
+
 /** Ports handed out by this process already: two callers at once never get the same one. */
 const handedOut = new Set<number>();
 
@@ -42,7 +45,7 @@ function probe(port: number, host: string): Promise<number | undefined> {
  */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   const range = ephemeralRange();
-  for (;;) {
+  for (let attempt = 0; attempt < MAX_PROBES; attempt++) {
     const candidate = range ? LOWEST + Math.floor(Math.random() * (range[0] - LOWEST)) : 0;
     if (handedOut.has(candidate)) continue;
     const port = await probe(candidate, host);
@@ -50,6 +53,6 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
       handedOut.add(port);
       return port;
     }
-    if (!range && port === undefined) throw new Error(`no free port on ${host}`);
   }
+  throw new Error(`no free port on ${host} after ${MAX_PROBES} tries`);
 }
