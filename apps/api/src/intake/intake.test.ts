@@ -63,8 +63,10 @@ describe('Intake.submit', () => {
     for (let n = 0; n < 3; n++) results.push(await intake.submit({ ip: '192.0.2.4', message: `m${n}`, idempotencyKey: `rate-${n}` }));
     expect(results.map((result) => result.kind)).toEqual(['accepted', 'accepted', 'refused']);
     expect(results[2]).toMatchObject({ kind: 'refused', rate: { allowed: false, remaining: 0 } });
-    // The refused message's key was never claimed: once the budget is back it is a new message.
-    expect(await api.redis.exists(api.keys.idempotency('192.0.2.4', 'rate-2'))).toBe(0);
+    // Only the admitted messages' keys were claimed, and only they are queued.
+    expect(await api.redis.keys(api.keys.idempotency('192.0.2.4', '*'))).toHaveLength(2);
+    const queued = await Promise.all(results.slice(0, 2).map((result) => api.queues.find('192.0.2.4', (result as { message: { id: string } }).message.id)));
+    expect(queued.map((found) => found?.job.message)).toEqual(['m0', 'm1']);
   });
 
   it('waits for the answer when asked, and gives the finished entry', async () => {
