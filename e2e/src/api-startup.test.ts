@@ -16,8 +16,8 @@ describe('API start-up: the built API and Redis', () => {
   }
 
   it.each(['standalone', 'cluster'] as const)('on %s, accepts the very first message the moment it says it is listening', async (topology) => {
-    // It used to listen before its Redis connections were up: on a cluster, whose slot map
-    // takes a moment to load, the first requests met 503s.
+    // An API listening before its Redis connections are up answers the first requests 503,
+    // most of all on a cluster, whose slot map takes a moment to load.
     const cluster = topology === 'cluster' ? await startOneNodeCluster() : undefined;
     try {
       for (let run = 0; run < 3; run++) {

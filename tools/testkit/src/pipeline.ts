@@ -148,7 +148,7 @@ export class Pipeline {
     this.#api = api;
     await api.waitForOutput(/api listening/);
     if (this.options.ready === false) return api;
-    // It listens before its Redis connections are up; until then it rightly answers 503.
+    // Without Redis it still listens after a few seconds, and rightly answers 503 until Redis is up.
     const ready = waitFor(
       () => `${api.name} to answer /readyz with 200; its output ends:\n${api.output.slice(-OUTPUT_QUOTED)}`,
       async () => (await request(this.baseUrl, '/readyz')).status === 200,
