@@ -1,3 +1,4 @@
+export { Coalescer, type CoalescerLimits } from './coalescer.js';
 export { ConfigError, envSchema, loadConfig, loadConfigOrExit, type Config, type Env } from './config.js';
 export { ExchangeRecorder, type RecorderPolicy } from './exchange-recorder.js';
 export { HistoryStore, type HistoryEntry, type HistoryPolicy, type MessageStatus } from './history.js';
