@@ -1,4 +1,5 @@
 export { Coalescer, type CoalescerLimits } from './coalescer.js';
+export { groupBySlot, hashSlotOf } from './hash-slot.js';
 export { ConfigError, envSchema, loadConfig, loadConfigOrExit, type Config, type Env } from './config.js';
 export { ExchangeRecorder, type RecorderPolicy } from './exchange-recorder.js';
 export { HistoryStore, type HistoryEntry, type HistoryPolicy, type MessageStatus } from './history.js';

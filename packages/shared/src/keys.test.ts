@@ -1,9 +1,6 @@
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { hashSlotOf } from './hash-slot.js';
 import { KeySchema } from './keys.js';
-
-/** The Redis Cluster hash slot (0–16383) of a key, as ioredis computes it (the package ships no types). */
-const calculateSlot = createRequire(import.meta.url)('cluster-key-slot') as (key: string) => number;
 
 const keys = new KeySchema('msgpipe');
 const IDEMPOTENCY_HASH = '0123456789abcdef0123456789abcdef';
@@ -96,28 +93,28 @@ describe('KeySchema', () => {
       keys.uniqueIps(day),
       keys.counting(),
     ];
-    expect(new Set(stats.map(calculateSlot)).size).toBe(1);
+    expect(new Set(stats.map(hashSlotOf)).size).toBe(1);
   });
 
   it.each(['1.2.3.4', '203.0.113.250', '2001:db8::1', '::1', 'fe80::a:b:c:d', '2001:db8:1:2:3:4:5:6'])(
     'hashes every per-IP key of %s to the same Redis Cluster slot',
     (ip) => {
-      const slots = new Set(perIpKeys(keys, ip).map(calculateSlot));
+      const slots = new Set(perIpKeys(keys, ip).map(hashSlotOf));
       expect(slots.size).toBe(1);
       // Different prefixes do not change the slot: the hash tag is the IP alone.
-      expect(calculateSlot(new KeySchema('other').history(ip))).toBe([...slots][0]);
+      expect(hashSlotOf(new KeySchema('other').history(ip))).toBe([...slots][0]);
     },
   );
 
   it('puts an IPv4 address\'s rate-limit key in the same slot as its other keys', () => {
-    expect(calculateSlot(keys.rateLimit('198.51.100.23'))).toBe(calculateSlot(keys.history('198.51.100.23')));
+    expect(hashSlotOf(keys.rateLimit('198.51.100.23'))).toBe(hashSlotOf(keys.history('198.51.100.23')));
   });
 
   it('spreads different IPs over many slots rather than piling them onto one', () => {
     const ips = Array.from({ length: 500 }, (_, index) => `10.${index >> 8}.${index & 255}.1`);
-    const slots = new Set(ips.map((ip) => calculateSlot(keys.history(ip))));
+    const slots = new Set(ips.map((ip) => hashSlotOf(keys.history(ip))));
     // 500 random draws from 16384 slots collide only a handful of times.
     expect(slots.size).toBeGreaterThan(480);
-    expect(calculateSlot(keys.history('1.2.3.4'))).not.toBe(calculateSlot(keys.history('1.2.3.5')));
+    expect(hashSlotOf(keys.history('1.2.3.4'))).not.toBe(hashSlotOf(keys.history('1.2.3.5')));
   });
 });

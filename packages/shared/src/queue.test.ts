@@ -1,11 +1,8 @@
 import { QueueKeys } from 'bullmq';
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
+import { hashSlotOf } from './hash-slot.js';
 import { MAX_MESSAGE_ATTEMPTS, MESSAGE_JOB_OPTIONS, partitionOf, queueName, queuePrefix, RESPONDER_BACKOFF_TYPE } from './queue.js';
-
-/** The Redis Cluster hash slot (0–16383) of a key, as ioredis computes it (the package ships no types). */
-const calculateSlot = createRequire(import.meta.url)('cluster-key-slot') as (key: string) => number;
 
 function sampleIps(count: number): string[] {
   const ips: string[] = [];
@@ -77,7 +74,7 @@ describe('queue names and prefixes', () => {
       const bullKeys = Object.values(new QueueKeys(queuePrefix('msgpipe', partition)).getKeys(queueName(partition)));
       expect(bullKeys.length).toBeGreaterThan(10);
       for (const key of bullKeys) expect(key.startsWith('msgpipe:')).toBe(true);
-      expect(new Set(bullKeys.map(calculateSlot)).size).toBe(1);
+      expect(new Set(bullKeys.map(hashSlotOf)).size).toBe(1);
     }
   });
 
@@ -85,7 +82,7 @@ describe('queue names and prefixes', () => {
     const partitions = Array.from({ length: 64 }, (_, partition) => partition);
     const tags = partitions.map((partition) => /\{([^}]*)\}/.exec(queuePrefix('msgpipe', partition))?.[1]);
     expect(new Set(tags).size).toBe(64);
-    const slots = partitions.map((partition) => calculateSlot(new QueueKeys(queuePrefix('msgpipe', partition)).toKey(queueName(partition), 'wait')));
+    const slots = partitions.map((partition) => hashSlotOf(new QueueKeys(queuePrefix('msgpipe', partition)).toKey(queueName(partition), 'wait')));
     expect(new Set(slots).size).toBe(64);
   });
 });
