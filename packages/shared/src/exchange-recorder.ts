@@ -1,3 +1,4 @@
+import { groupBySlot } from './hash-slot.js';
 import type { HistoryEntry, HistoryPolicy } from './history.js';
 import type { KeySchema } from './keys.js';
 import { LuaScript } from './lua-script.js';
@@ -12,26 +13,44 @@ export interface RecorderPolicy {
   leaderboardSize?: number;
 }
 
-const recordExchange = LuaScript.load(new URL('../lua/record-exchange.lua', import.meta.url));
+/** One finished message to record: the entry and the IP that sent it. */
+export interface ExchangeToRecord {
+  ip: string;
+  entry: HistoryEntry;
+}
+
+const recordExchanges = LuaScript.load(new URL('../lua/record-exchanges.lua', import.meta.url));
 const recordHistory = LuaScript.load(new URL('../lua/record-history.lua', import.meta.url));
 const countMessageOnce = LuaScript.load(new URL('../lua/count-message-once.lua', import.meta.url));
 
 /** How long a counting mark left by a worker that died mid-record still guards a retry. */
 const COUNTING_MARK_MS = 7 * 24 * 60 * 60 * 1000;
 
+/** An item with what its keys and arguments are computed from. */
+interface Prepared extends ExchangeToRecord {
+  json: string;
+  sentAt: number;
+}
+
 /**
  * The worker's one write per finished message: the entry goes to the sender's history (and is
- * published on the IP's completions channel, for live streams) and the message is counted (totals, per-day and per-minute counts, leaderboards, online set, unique
- * IPs), exactly once per message id. A retried or redelivered job records again and changes
- * nothing.
+ * published on the IP's completions channel, for live streams) and the message is counted
+ * (totals, per-day and per-minute counts, leaderboards, online set, unique IPs), exactly once
+ * per message id. A retried or redelivered job records again and changes nothing. recordMany
+ * writes many messages in as few script calls as the topology allows, so a busy worker pays a
+ * round trip and a script start per flush of messages rather than per message.
  *
- * On a single Redis that is one atomic script. On Redis Cluster the IP's keys and the `{stats}`
- * keys live in different slots, so it takes four steps, each atomic in one slot:
- *   1. IP slot: write the entry unless written before; a new id is marked "uncounted".
- *   2. stats slot: if the id is still uncounted, count it unless the counting set has it.
- *   3. IP slot: clear the uncounted mark.   4. stats slot: drop the id from the counting set.
- * A worker that dies between any two steps leaves a state the retry completes without counting
- * twice; the history part is atomic in every case.
+ * On a single Redis that is one atomic script for all of them. On Redis Cluster the IPs' keys
+ * and the `{stats}` keys live in different slots, so it takes four steps, each atomic in one slot:
+ *   1. per IP slot, one call for the messages whose IPs hash there: write each entry unless
+ *      written before; a new id is marked "uncounted" in its IP's keys.
+ *   2. stats slot, one call: count each id that step 1 found uncounted, unless the counting set
+ *      has it; it joins that set either way.
+ *   3. per IP: clear the uncounted marks.   4. stats slot, one call: drop the ids from the set.
+ * Each call is atomic, so a worker that dies mid-record leaves every message of it between two
+ * steps, a state the retry completes without counting twice; the history part is atomic in
+ * every case. Step 4 waits for every call of step 3: an id that left the counting set while
+ * still marked uncounted would be counted again by its retry.
  */
 export class ExchangeRecorder {
   constructor(
@@ -42,54 +61,104 @@ export class ExchangeRecorder {
 
   /** True when this call wrote the entry, false when the message had been recorded before. */
   async record(ip: string, entry: HistoryEntry, now = Date.now()): Promise<boolean> {
-    const history = [entry.id, JSON.stringify(entry), this.policy.history.maxEntries, this.policy.history.ttlSeconds, now, Retention.writtenIdsPerIp];
-    const stats = this.#statsArguments(ip, entry, now);
-    const channel = this.keys.completions(ip);
-    if (!this.redis.isCluster) {
-      const written = await recordExchange.run(
-        this.redis,
-        [this.keys.history(ip), this.keys.written(ip), ...stats.keys],
-        [...history, ...stats.args, channel],
-      );
-      return written === 1;
-    }
-
-    const [written, toCount] = (await recordHistory.run(
-      this.redis,
-      [this.keys.history(ip), this.keys.written(ip), this.keys.uncounted(ip)],
-      [...history, channel],
-    )) as [number, number];
-    if (toCount === 1) {
-      await countMessageOnce.run(this.redis, [this.keys.counting(), ...stats.keys], [entry.id, now, COUNTING_MARK_MS, ...stats.args]);
-      await this.redis.srem(this.keys.uncounted(ip), entry.id);
-      await this.redis.zrem(this.keys.counting(), entry.id);
-    }
-    return written === 1;
+    const [written] = await this.recordMany([{ ip, entry }], now);
+    return written === true;
   }
 
-  #statsArguments(ip: string, entry: HistoryEntry, now: number) {
-    const { keys, policy } = this;
-    const sentAt = Date.parse(entry.sendTime);
+  /**
+   * Records every item; answers, in order, true for each this call wrote and false for each
+   * recorded before (an id twice in `items` is written by its first item only).
+   */
+  async recordMany(items: readonly ExchangeToRecord[], now = Date.now()): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const prepared = items.map((item) => ({ ...item, json: JSON.stringify(item.entry), sentAt: Date.parse(item.entry.sendTime) }));
+    return this.redis.isCluster ? this.#recordOnCluster(prepared, now) : this.#recordInOneScript(prepared, now);
+  }
+
+  async #recordInOneScript(items: readonly Prepared[], now: number): Promise<boolean[]> {
+    const keys = items.flatMap((item) => [this.keys.history(item.ip), this.keys.written(item.ip), ...this.#statsKeys(item)]);
+    const args = [
+      ...this.#historyArguments(now),
+      ...this.#sharedStatsArguments(now),
+      ...items.flatMap((item) => [item.entry.id, item.json, this.keys.completions(item.ip), ...this.#messageStatsArguments(item)]),
+    ];
+    const written = (await recordExchanges.run(this.redis, keys, args)) as number[];
+    return written.map((reply) => reply === 1);
+  }
+
+  async #recordOnCluster(items: readonly Prepared[], now: number): Promise<boolean[]> {
+    const written = items.map(() => false);
+    const uncounted = items.map(() => false);
+    // Step 1: the groups' slots differ, so their calls are independent.
+    await Promise.all(
+      groupBySlot(items, (item) => this.keys.history(item.ip)).map(async (group) => {
+        const keys = group.flatMap((index) => this.#ipKeys(items[index]!));
+        const args = [...this.#historyArguments(now), ...group.flatMap((index) => this.#historyItemArguments(items[index]!))];
+        const replies = (await recordHistory.run(this.redis, keys, args)) as Array<[number, number]>;
+        group.forEach((index, n) => {
+          written[index] = replies[n]![0] === 1;
+          uncounted[index] = replies[n]![1] === 1;
+        });
+      }),
+    );
+    const toCount = items.filter((_, index) => uncounted[index]);
+    if (toCount.length === 0) return written;
+
+    // Step 2: the counting set is keyed by id, so each id goes once.
+    const byId = new Map(toCount.map((item) => [item.entry.id, item]));
+    await countMessageOnce.run(
+      this.redis,
+      [this.keys.counting(), ...[...byId.values()].flatMap((item) => this.#statsKeys(item))],
+      [now, COUNTING_MARK_MS, ...this.#sharedStatsArguments(now), ...[...byId.values()].flatMap((item) => [item.entry.id, ...this.#messageStatsArguments(item)])],
+    );
+    // Step 3: one SREM per IP (IPs that share a slot still have sets of their own).
+    const idsByMark = new Map<string, string[]>();
+    for (const item of toCount) {
+      const key = this.keys.uncounted(item.ip);
+      const ids = idsByMark.get(key);
+      if (ids) ids.push(item.entry.id);
+      else idsByMark.set(key, [item.entry.id]);
+    }
+    await Promise.all([...idsByMark].map(([key, ids]) => this.redis.srem(key, ...ids)));
+    // Step 4, only once every mark of step 3 is gone (see the class comment).
+    await this.redis.zrem(this.keys.counting(), ...byId.keys());
+    return written;
+  }
+
+  #ipKeys({ ip }: Prepared): string[] {
+    return [this.keys.history(ip), this.keys.written(ip), this.keys.uncounted(ip)];
+  }
+
+  #historyArguments(now: number): number[] {
+    return [this.policy.history.maxEntries, this.policy.history.ttlSeconds, now, Retention.writtenIdsPerIp];
+  }
+
+  #historyItemArguments({ ip, entry, json }: Prepared): string[] {
+    return [entry.id, json, this.keys.completions(ip)];
+  }
+
+  #statsKeys({ sentAt }: Prepared): string[] {
+    const { keys } = this;
     const day = utcDay(sentAt);
-    return {
-      keys: [
-        keys.totalMessages(),
-        keys.messagesIn(day),
-        keys.messagesIn(utcMinute(sentAt)),
-        keys.senders(),
-        keys.senders(day),
-        keys.online(),
-        keys.uniqueIps(day),
-      ],
-      args: [
-        ip,
-        sentAt,
-        dayExpiresAt(sentAt),
-        minuteExpiresAt(sentAt),
-        now - policy.onlineWindowSeconds * 1000,
-        policy.onlineWindowSeconds,
-        policy.leaderboardSize ?? Retention.leaderboardSize,
-      ],
-    };
+    return [
+      keys.totalMessages(),
+      keys.messagesIn(day),
+      keys.messagesIn(utcMinute(sentAt)),
+      keys.senders(),
+      keys.senders(day),
+      keys.online(),
+      keys.uniqueIps(day),
+    ];
+  }
+
+  /** Each message's values for the count (countMessageAt's messageArgAt). */
+  #messageStatsArguments({ ip, sentAt }: Prepared): Array<string | number> {
+    return [ip, sentAt, dayExpiresAt(sentAt), minuteExpiresAt(sentAt)];
+  }
+
+  /** The count's values every message of a call shares (countMessageAt's sharedArgAt). */
+  #sharedStatsArguments(now: number): number[] {
+    const { onlineWindowSeconds, leaderboardSize = Retention.leaderboardSize } = this.policy;
+    return [now - onlineWindowSeconds * 1000, onlineWindowSeconds, leaderboardSize];
   }
 }

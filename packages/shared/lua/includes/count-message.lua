@@ -41,13 +41,16 @@ local function countMessage(k, a)
   end
 end
 
--- countMessage with its arguments in the calling script's KEYS and ARGV: the seven keys from
--- KEYS[keyAt] and the seven values from ARGV[argAt], in the order listed above, so each entry
--- script states only where they start.
-local function countMessageAt(keyAt, argAt)
+-- countMessage with its arguments in the calling script's KEYS and ARGV, for scripts that count
+-- many messages in one call: the seven keys from KEYS[keyAt]; ip, sentAtMs, dayExpireAt and
+-- minuteExpireAt from ARGV[messageArgAt]; onlineSinceMs, onlineTtlSeconds and leaderboardSize,
+-- the same for every message of a call, from ARGV[sharedArgAt]. Each script then states only
+-- where they start.
+local function countMessageAt(keyAt, messageArgAt, sharedArgAt)
   countMessage(
     { total = KEYS[keyAt], dayTotal = KEYS[keyAt + 1], minuteTotal = KEYS[keyAt + 2], senders = KEYS[keyAt + 3],
       daySenders = KEYS[keyAt + 4], online = KEYS[keyAt + 5], dayIps = KEYS[keyAt + 6] },
-    { ip = ARGV[argAt], sentAtMs = ARGV[argAt + 1], dayExpireAt = ARGV[argAt + 2], minuteExpireAt = ARGV[argAt + 3],
-      onlineSinceMs = ARGV[argAt + 4], onlineTtlSeconds = ARGV[argAt + 5], leaderboardSize = ARGV[argAt + 6] })
+    { ip = ARGV[messageArgAt], sentAtMs = ARGV[messageArgAt + 1], dayExpireAt = ARGV[messageArgAt + 2],
+      minuteExpireAt = ARGV[messageArgAt + 3], onlineSinceMs = ARGV[sharedArgAt],
+      onlineTtlSeconds = ARGV[sharedArgAt + 1], leaderboardSize = ARGV[sharedArgAt + 2] })
 end
