@@ -1,4 +1,4 @@
-import type { ExchangeRecorder, HistoryEntry, HistoryStore, Logger, MessageJob } from '@msgpipe/shared';
+import type { HistoryEntry, HistoryStore, Logger, MessageJob } from '@msgpipe/shared';
 import type { WorkerMetrics } from './metrics.js';
 import { PermanentResponderError } from './responders/errors.js';
 import type { Responder, ResponderContext } from './responders/responder.js';
@@ -6,9 +6,17 @@ import type { Responder, ResponderContext } from './responders/responder.js';
 /** Exchanges a responder may see as the conversation so far (the openai responder does). */
 export const RECENT_HISTORY_ENTRIES = 10;
 
+/**
+ * Writes a finished exchange, exactly once per message id: true when this call wrote it. An
+ * ExchangeRecorder, or in the worker a GroupCommitRecorder in front of one.
+ */
+export interface ExchangeWriter {
+  record(ip: string, entry: HistoryEntry): Promise<boolean>;
+}
+
 export interface AttemptDeps {
   responder: Responder;
-  recorder: ExchangeRecorder;
+  recorder: ExchangeWriter;
   /** Where ResponderContext.history() reads the IP's recent exchanges. */
   history: Pick<HistoryStore, 'list'>;
   logger: Logger;

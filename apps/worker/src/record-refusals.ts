@@ -1,4 +1,4 @@
-import { ExchangeRecorder, isRedisUnavailableError, type HistoryEntry, type MessageJob } from '@msgpipe/shared';
+import { ExchangeRecorder, isRedisUnavailableError, type ExchangeToRecord, type MessageJob } from '@msgpipe/shared';
 import { DelayedError, type Job } from 'bullmq';
 
 /** Redis refused to write the exchange (OOM, LOADING, READONLY, …): nobody's fault but Redis's, and passing. */
@@ -9,11 +9,15 @@ export class RecordRefusedError extends Error {
   }
 }
 
-/** The exchange recorder, telling a write Redis refused apart from any other failure. */
+/**
+ * The exchange recorder, telling a write Redis refused apart from any other failure. record()
+ * goes through recordMany too, so every write is covered; a refused call fails each of its
+ * messages with the same RecordRefusedError.
+ */
 export class RefusalAwareRecorder extends ExchangeRecorder {
-  override async record(ip: string, entry: HistoryEntry, now?: number): Promise<boolean> {
+  override async recordMany(items: readonly ExchangeToRecord[], now?: number): Promise<boolean[]> {
     try {
-      return await super.record(ip, entry, now);
+      return await super.recordMany(items, now);
     } catch (error) {
       throw isRedisUnavailableError(error) ? new RecordRefusedError(error as Error) : error;
     }
@@ -26,10 +30,10 @@ const retryDelayMs = () => 1000 + Math.floor(Math.random() * 1000);
 /**
  * A refused write must not cost the message an attempt: with Redis at maxmemory its record
  * script is refused (its first command allocates) while BullMQ's own scripts still run (theirs
- * start by removing), so each refusal used to count as a failed attempt and after
- * RESPONDER_ATTEMPTS the message failed for good with no history entry: accepted, then lost.
- * Instead the job goes back to `delayed` without using an attempt (BullMQ's DelayedError), as
- * often as it takes; the responder is asked again when it comes back.
+ * start by removing), so were each refusal a failed attempt, after RESPONDER_ATTEMPTS the
+ * message would fail for good with no history entry: accepted, then lost. Instead the job goes
+ * back to `delayed` without using an attempt (BullMQ's DelayedError), as often as it takes; the
+ * responder is asked again when it comes back.
  * The processor leaves RecordRefusedError alone on every attempt, the last one included.
  */
 export function retryRefusedRecords<R>(processor: (job: Job<MessageJob>) => Promise<R>) {

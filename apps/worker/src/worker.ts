@@ -14,6 +14,7 @@ import {
 import { MetricsTime, Worker, type Queue, type RateLimiterOptions } from 'bullmq';
 import pLimit from 'p-limit';
 import { responderBackoffStrategy } from './backoff.js';
+import { GroupCommitRecorder } from './group-commit-recorder.js';
 import { MeasuredResponder } from './measured-responder.js';
 import { WorkerMetrics } from './metrics.js';
 import { createMessageAttempt } from './message-attempt.js';
@@ -70,10 +71,9 @@ export class MessageWorker {
     this.#logger = logger;
     this.#shutdownTimeoutMs = config.shutdownTimeoutMs;
     const keys = new KeySchema(config.redis.prefix);
-    const recorder = new RefusalAwareRecorder(connection, keys, {
-      history: config.history,
-      onlineWindowSeconds: config.onlineWindowSeconds,
-    });
+    const recorder = new GroupCommitRecorder(
+      new RefusalAwareRecorder(connection, keys, { history: config.history, onlineWindowSeconds: config.onlineWindowSeconds }),
+    );
     const history = new HistoryStore(connection, keys);
     const attempt = createMessageAttempt({ responder: this.#wrap(responder, config, connection, keys), recorder, history, logger, metrics: this.metrics });
     const maxAttempts = config.responderPolicy.attempts;
