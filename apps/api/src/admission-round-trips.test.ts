@@ -41,6 +41,11 @@ describe('Redis round trips of POST /v1/messages', () => {
     expect(commands).toEqual(['evalsha', 'evalsha']);
   });
 
+  it('accepts a message with an Idempotency-Key in three: the rate limit with the claim, the enqueue, the confirmation', async () => {
+    const commands = await commandsOf(() => postMessage(api.baseUrl, 'keyed', { localAddress: '127.0.77.4', headers: { 'idempotency-key': 'k-2' } }));
+    expect(commands).toEqual(['evalsha', 'evalsha', 'set']);
+  });
+
   it('refuses a rate-limited message in one, with or without an Idempotency-Key', async () => {
     const ip = '127.0.77.3';
     for (const n of [1, 2]) expect((await postMessage(api.baseUrl, `fill ${n}`, { localAddress: ip })).status).toBe(202);

@@ -12,9 +12,9 @@ import { withinDeadline } from './deadline.js';
 import { errorResponse } from './error-response.js';
 import { AppError, UnavailableError } from './errors.js';
 import { httpMetrics } from './http-metrics.js';
+import { Admission } from './intake/admission.js';
 import { IdempotencyKeys } from './intake/idempotency.js';
 import { Intake } from './intake/intake.js';
-import { RateLimiter } from './intake/rate-limiter.js';
 import type { MessageQueues } from './message-queues.js';
 import type { MessageWaiters } from './message-waiters.js';
 import { ApiMetrics } from './metrics.js';
@@ -45,9 +45,9 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
   const keys = new KeySchema(config.redis.prefix);
   const redisWork: Services['redisWork'] = (work) => withinDeadline(redis, REDIS_DEADLINE_MS, work);
   const history = new HistoryStore(redis, keys);
-  const rateLimiter = new RateLimiter(redis, keys, config.rateLimitPerMinute);
   const metrics = new ApiMetrics({ queues, redisWork });
   const idempotency = new IdempotencyKeys(redis, keys);
+  const admission = new Admission(redis, keys, idempotency, config.rateLimitPerMinute);
   const services: Services = {
     config,
     redis,
@@ -57,8 +57,7 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
     completions,
     history,
     stats: new StatsStore(redis, keys, config),
-    rateLimiter,
-    intake: new Intake({ queues, history, rateLimiter, idempotency, waiters, metrics, redisWork }),
+    intake: new Intake({ queues, history, admission, idempotency, waiters, metrics, redisWork }),
     metrics,
     isAdmin: adminCheck(config.adminToken),
     redisWork,

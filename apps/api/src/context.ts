@@ -2,7 +2,6 @@ import type { HttpBindings } from '@hono/node-server';
 import type { Config, HistoryStore, Logger, RedisClient, StatsStore } from '@msgpipe/shared';
 import type { CompletionStream } from './completion-stream.js';
 import type { Intake } from './intake/intake.js';
-import type { RateLimiter } from './intake/rate-limiter.js';
 import type { MessageQueues } from './message-queues.js';
 import type { MessageWaiters } from './message-waiters.js';
 import type { ApiMetrics } from './metrics.js';
@@ -26,7 +25,6 @@ export interface Services {
   completions: CompletionStream;
   history: HistoryStore;
   stats: StatsStore;
-  rateLimiter: RateLimiter;
   /** Takes messages in: rate limit, Idempotency-Key, enqueue, `?wait`. */
   intake: Intake;
   metrics: ApiMetrics;

@@ -121,6 +121,52 @@ describe('group commit (ENQUEUE_BATCH_MAX=50)', () => {
     expect(queued.map((message) => message.id)).toEqual([...ids]);
   });
 
+  /** Sends a lone message whose enqueue Redis holds back, so the requests sent next share batches. */
+  async function opener(target: RunningApi, ip: string): Promise<Promise<TestResponse>> {
+    await target.redis.call('CLIENT', 'PAUSE', '1000', 'WRITE');
+    const response = postMessage(target.baseUrl, 'opener', { localAddress: ip });
+    await waitFor('the opener in flight', () => target.queues.enqueuesInFlight > 0);
+    return response;
+  }
+
+  it('makes requests with one Idempotency-Key inside one batch one message, in one job', async () => {
+    const target = await api();
+    const ip = '127.0.62.2';
+    const first = await opener(target, '127.0.62.3');
+    const sent = Array.from({ length: 30 }, (_, n) =>
+      n % 3 === 2
+        ? postMessage(target.baseUrl, `plain ${n}`, { localAddress: '127.0.62.4' })
+        : postMessage(target.baseUrl, 'keyed', { localAddress: ip, headers: { 'idempotency-key': 'batched' } }),
+    );
+    const keyed = (await Promise.all(sent)).filter((_, n) => n % 3 !== 2);
+    expect((await first).status).toBe(202);
+    expect((await jobsWaiting(target)).some((messages) => messages.length > 1)).toBe(true);
+    expect(keyed.map((response) => response.status)).toEqual(keyed.map(() => 202));
+    const ids = new Set(keyed.map((response) => response.json().id));
+    expect(ids.size).toBe(1);
+    const queued = (await jobsWaiting(target)).flat().filter((message) => ids.has(message.id));
+    expect(queued).toHaveLength(1);
+  });
+
+  it('lets a repeat that waits for its answer not hold back the batch it arrived with', async () => {
+    const target = await api();
+    const ip = '127.0.63.1';
+    const headers = { 'content-type': 'application/json', 'idempotency-key': 'waited' };
+    const send = (path: string) => request(target.baseUrl, path, { method: 'POST', localAddress: ip, headers, body: JSON.stringify({ message: 'unanswered' }) });
+    const original = await send('/v1/messages');
+    expect(original.status).toBe(202);
+    // No worker runs yet: the repeat cannot be answered before the others are queued.
+    const first = await opener(target, '127.0.63.2');
+    let repeatSettled = false;
+    const repeat = send('/v1/messages?wait=30000').finally(() => (repeatSettled = true));
+    const others = await Promise.all(Array.from({ length: 10 }, (_, n) => postMessage(target.baseUrl, `with the repeat ${n}`, { localAddress: '127.0.63.3' })));
+    expect((await first).status).toBe(202);
+    expect(others.map((response) => response.status)).toEqual(others.map(() => 202));
+    expect(repeatSettled).toBe(false);
+    started.push(await startEchoWorker(target));
+    expect((await repeat).json()).toMatchObject({ id: original.json().id, status: 'completed' });
+  });
+
   it('keeps each job within ENQUEUE_BATCH_MAX_BYTES of text', async () => {
     const target = await api({ ENQUEUE_BATCH_MAX_BYTES: '1024' });
     await burst(target, 40, IPS, { text: (n) => `${'x'.repeat(300)}${n}` });

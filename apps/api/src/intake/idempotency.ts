@@ -23,13 +23,13 @@ export interface AcceptedMessage {
  */
 export type Claim =
   | { kind: 'new' | 'unconfirmed'; key: string; accepted: AcceptedMessage }
-  | { kind: 'repeat'; accepted: AcceptedMessage };
+  | { kind: 'repeat'; key: string; accepted: AcceptedMessage };
 
 /**
  * SPEC's Idempotency-Key: the same key from the same IP within 24 h returns the first
  * message and enqueues nothing. The message is planned (id, send time) and stored under the
  * key before the enqueue, so a retry after a 503, or a concurrent repeat, enqueues that same
- * message rather than a second one.
+ * message rather than a second one. The claim itself is part of the admission (admission.ts).
  */
 export class IdempotencyKeys {
   constructor(
@@ -43,16 +43,23 @@ export class IdempotencyKeys {
     }
   }
 
-  /** One round trip: stores `planned` unless the key already holds a message, and says which. */
-  async claim(ip: string, clientKey: string, planned: AcceptedMessage): Promise<Claim> {
-    const key = this.keys.idempotency(ip, createHash('sha256').update(clientKey).digest('hex').slice(0, 32));
-    const stored = `${UNCONFIRMED}${JSON.stringify(planned)}`;
-    const previous = await this.redis.set(key, stored, 'EX', Retention.idempotencySeconds, 'NX', 'GET');
-    if (previous === null) return { kind: 'new', key, accepted: planned };
+  /** The Redis key of a client's key (hashed: clients choose it). */
+  keyOf(ip: string, clientKey: string): string {
+    return this.keys.idempotency(ip, createHash('sha256').update(clientKey).digest('hex').slice(0, 32));
+  }
+
+  /** What a claim stores under the key until the enqueue is confirmed. */
+  static unconfirmed(planned: AcceptedMessage): string {
+    return `${UNCONFIRMED}${JSON.stringify(planned)}`;
+  }
+
+  /** The claim, from the value the key held before it was claimed ('' when none: the claim is new). */
+  static claimOf(key: string, planned: AcceptedMessage, previous: string): Claim {
+    if (previous === '') return { kind: 'new', key, accepted: planned };
     if (previous.startsWith(UNCONFIRMED)) {
       return { kind: 'unconfirmed', key, accepted: JSON.parse(previous.slice(UNCONFIRMED.length)) as AcceptedMessage };
     }
-    return { kind: 'repeat', accepted: JSON.parse(previous) as AcceptedMessage };
+    return { kind: 'repeat', key, accepted: JSON.parse(previous) as AcceptedMessage };
   }
 
   /** The enqueue is acknowledged: repeats now answer without enqueueing. */

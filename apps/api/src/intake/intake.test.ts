@@ -5,9 +5,9 @@ import { startEchoWorker } from '../echo-worker.fixture.js';
 import { withinDeadline } from '../deadline.js';
 import { AppError } from '../errors.js';
 import { ApiMetrics } from '../metrics.js';
+import { Admission } from './admission.js';
 import { IdempotencyKeys } from './idempotency.js';
 import { Intake } from './intake.js';
-import { RateLimiter } from './rate-limiter.js';
 
 // The intake on its own, no HTTP: what submit() answers and what it leaves in Redis.
 let api: RunningApi;
@@ -24,11 +24,12 @@ afterAll(async () => {
 /** An intake on the test API's Redis and queues, with its own limit and clock, as createApp builds it. */
 function intakeOn(target: RunningApi, { limit = 0, now = Date.now } = {}): Intake {
   const redisWork = <T>(work: () => Promise<T>) => withinDeadline(target.redis, 1800, work);
+  const idempotency = new IdempotencyKeys(target.redis, target.keys);
   return new Intake({
     queues: target.queues,
     history: target.history,
-    rateLimiter: new RateLimiter(target.redis, target.keys, limit),
-    idempotency: new IdempotencyKeys(target.redis, target.keys),
+    admission: new Admission(target.redis, target.keys, idempotency, limit),
+    idempotency,
     waiters: target.waiters,
     metrics: new ApiMetrics({ queues: target.queues, redisWork }),
     redisWork,

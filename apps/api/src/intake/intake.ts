@@ -3,8 +3,9 @@ import type { MessageQueues } from '../message-queues.js';
 import type { MessageWaiters, Outcome, Waiting } from '../message-waiters.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { Reservation } from './group-commit.js';
+import type { Admission } from './admission.js';
 import { IdempotencyKeys, type AcceptedMessage, type Claim } from './idempotency.js';
-import type { RateDecision, RateLimiter } from './rate-limiter.js';
+import type { RateDecision } from './rate-limiter.js';
 
 /** One message as a client sent it. */
 export interface Submission {
@@ -31,7 +32,7 @@ export type SubmitResult =
 export interface IntakeDeps {
   queues: MessageQueues;
   history: HistoryStore;
-  rateLimiter: RateLimiter;
+  admission: Admission;
   idempotency: IdempotencyKeys;
   waiters: MessageWaiters;
   metrics: Pick<ApiMetrics, 'messagesAccepted'>;
@@ -42,12 +43,18 @@ export interface IntakeDeps {
 }
 
 /**
- * Takes messages in: the rate limit, Idempotency-Key claims, the enqueue and `?wait`. Knows
+ * Takes messages in: the admission (rate limit, Idempotency-Key claim), the enqueue and `?wait`. Knows
  * nothing of HTTP; failures are AppErrors (invalid_idempotency_key, unavailable).
  */
 export class Intake {
   readonly #deps: IntakeDeps;
   readonly #now: () => number;
+  /**
+   * This process's enqueues of newly claimed keys, by key: a repeat that finds the key
+   * unconfirmed while its first message is on its way here waits for it rather than adding the
+   * message again, which in a batch would be a second job.
+   */
+  readonly #enqueuing = new Map<string, Promise<boolean>>();
 
   constructor(deps: IntakeDeps) {
     this.#deps = deps;
@@ -55,8 +62,8 @@ export class Intake {
   }
 
   /**
-   * The rate limit comes first, so a refused request costs one round trip, Idempotency-Key or
-   * not. A repeat of an accepted key therefore spends budget too, as any request does.
+   * The rate limit comes first, so a refused message claims no key; with the claim it is one
+   * round trip (see Admission). A repeat of an accepted key spends budget too, as any request does.
    */
   async submit(submission: Submission): Promise<SubmitResult> {
     if (submission.idempotencyKey !== undefined) IdempotencyKeys.validate(submission.idempotencyKey);
@@ -70,14 +77,16 @@ export class Intake {
   }
 
   async #submit({ ip, message, idempotencyKey, waitMs }: Submission, reservation: Reservation): Promise<SubmitResult> {
-    const { rateLimiter, idempotency, queues, redisWork } = this.#deps;
+    const { admission, queues, redisWork } = this.#deps;
     const planned: AcceptedMessage = { id: reservation.id, ip, sendTime: new Date(this.#now()).toISOString() };
-    const rate = rateLimiter.enabled ? await redisWork(() => rateLimiter.take(ip)) : undefined;
+    const idempotency = idempotencyKey === undefined ? undefined : { clientKey: idempotencyKey, planned };
+    const { rate, claim } = await redisWork(() => admission.admit({ ip, idempotency }));
     if (rate && !rate.allowed) return { kind: 'refused', rate };
-    const claim = idempotencyKey === undefined ? undefined : await redisWork(() => idempotency.claim(ip, idempotencyKey, planned));
     const accepted = claim?.accepted ?? planned;
 
-    if (claim?.kind === 'repeat') {
+    if (claim?.kind === 'repeat' || (claim?.kind === 'unconfirmed' && (await this.#enqueuedHere(claim, reservation)))) {
+      // Its place goes now: a repeat waiting for its answer must not hold its batch back.
+      reservation.release();
       const repeat = await this.#findRepeat(accepted, waitMs);
       const entry = repeat.entry ?? (repeat.waiting && (await this.#finished(accepted, repeat.waiting.outcome)));
       return entry ? { kind: 'finished', message: accepted, entry, rate } : { kind: 'repeat', message: accepted, rate };
@@ -85,9 +94,33 @@ export class Intake {
     // An unconfirmed claim's message may be in a batch already: it goes alone, its id as job id.
     const job = { ...accepted, message };
     const enqueue = claim?.kind === 'unconfirmed' ? () => queues.enqueue(job) : () => reservation.commit(job);
-    const waiting = await this.#enqueue(accepted, enqueue, claim, waitMs);
+    const enqueued = this.#enqueue(accepted, enqueue, claim, waitMs);
+    if (claim?.kind === 'new') this.#track(claim.key, enqueued);
+    const waiting = await enqueued;
     const entry = waiting && (await this.#finished(accepted, waiting.outcome));
     return entry ? { kind: 'finished', message: accepted, entry, rate } : { kind: 'accepted', message: accepted, rate };
+  }
+
+  /** Lists a new claim's enqueue while it is under way (see #enqueuing). */
+  #track(key: string, enqueued: Promise<unknown>): void {
+    const done = enqueued.then(
+      () => true,
+      () => false,
+    );
+    this.#enqueuing.set(key, done);
+    void done.then(() => this.#enqueuing.delete(key));
+  }
+
+  /**
+   * Whether an unconfirmed claim's message was enqueued by this process: true once its enqueue
+   * succeeded (the caller then answers as a repeat). Its place goes first, since the message
+   * it waits for may be in the same batch.
+   */
+  async #enqueuedHere(claim: { key: string }, reservation: Reservation): Promise<boolean> {
+    const enqueuing = this.#enqueuing.get(claim.key);
+    if (!enqueuing) return false;
+    reservation.release();
+    return enqueuing;
   }
 
   /** The finished message for `?wait`, or undefined while it is not finished. */

@@ -1,7 +1,5 @@
-import { LuaScript, type KeySchema, type RedisClient } from '@msgpipe/shared';
-
-const gcra = LuaScript.load(new URL('../../lua/rate-limit.lua', import.meta.url));
-const PERIOD_MS = 60_000;
+/** The rate limit's window: RATE_LIMIT_PER_MINUTE. */
+export const RATE_PERIOD_MS = 60_000;
 
 export interface RateDecision {
   allowed: boolean;
@@ -10,31 +8,14 @@ export interface RateDecision {
   resetSeconds: number;
 }
 
-/**
- * RATE_LIMIT_PER_MINUTE per client (IPv6: per /64), shared by every API process because the
- * state lives in Redis: one GCRA script, one round trip per request.
- */
-export class RateLimiter {
-  constructor(
-    private readonly redis: RedisClient,
-    private readonly keys: KeySchema,
-    readonly limitPerMinute: number,
-  ) {}
-
-  get enabled(): boolean {
-    return this.limitPerMinute > 0;
-  }
-
-  async take(ip: string): Promise<RateDecision> {
-    const reply = (await gcra.run(this.redis, [this.keys.rateLimit(ip)], [this.limitPerMinute, PERIOD_MS])) as number[];
-    const [allowed = 0, remaining = 0, retryAfterMs = 0, resetMs = 0] = reply;
-    return {
-      allowed: allowed === 1,
-      remaining,
-      retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
-      resetSeconds: Math.ceil(resetMs / 1000),
-    };
-  }
+/** A GCRA verdict as the admission script answers it: allowed (1|0), remaining, retry after and reset (ms). */
+export function rateDecisionOf([allowed = 0, remaining = 0, retryAfterMs = 0, resetMs = 0]: readonly number[]): RateDecision {
+  return {
+    allowed: allowed === 1,
+    remaining,
+    retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+    resetSeconds: Math.ceil(resetMs / 1000),
+  };
 }
 
 /** IETF RateLimit / RateLimit-Policy headers (draft-ietf-httpapi-ratelimit-headers). */

@@ -20,13 +20,14 @@ function parseWait(raw: string | undefined): number | undefined {
 }
 
 export function messageRoutes(services: Services): Hono<AppEnv> {
-  const { config, queues, history, rateLimiter, intake, isAdmin, redisWork } = services;
+  const { config, queues, history, intake, isAdmin, redisWork } = services;
+  const limitPerMinute = config.rateLimitPerMinute;
 
   /** A submission's result as HTTP: 202 queued, 200 with the finished message, or 429. */
   function respond(c: Context<AppEnv>, result: SubmitResult): Response {
-    const rate = result.rate && rateLimitHeaders(rateLimiter.limitPerMinute, result.rate);
+    const rate = result.rate && rateLimitHeaders(limitPerMinute, result.rate);
     if (result.kind === 'refused') {
-      const refusal = new AppError('rate_limited', `At most ${rateLimiter.limitPerMinute} messages a minute; try again later.`, result.rate.retryAfterSeconds);
+      const refusal = new AppError('rate_limited', `At most ${limitPerMinute} messages a minute; try again later.`, result.rate.retryAfterSeconds);
       return errorResponse(c, refusal, rate);
     }
     for (const [name, value] of Object.entries(rate ?? {})) c.header(name, value);
