@@ -57,6 +57,7 @@ export function createMessageAttempt({ responder, recorder, history, logger, met
     const { id, ip, message, sendTime } = data;
     let response: string;
     try {
+      if (data.failure !== undefined) throw new PermanentResponderError(data.failure);
       response = await responder.respond(message, contextOf(data));
     } catch (error) {
       if (!isLast(error)) throw error;

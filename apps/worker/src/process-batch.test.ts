@@ -65,6 +65,9 @@ describe('a batch job (format 2)', () => {
     expect(await pipeline.finished(batch)).toBe('completed');
     expect(await pipeline.entriesOf(fine!)).toEqual([expect.objectContaining({ status: 'completed', response: 'ok: fine' })]);
     expect(await pipeline.entriesOf(alsoFine!)).toEqual([expect.objectContaining({ status: 'completed' })]);
+    // The doomed one fails in a job of its own, without asking the responder again.
+    expect(await pipeline.finished(doomed!)).toBe('failed');
+    expect((await pipeline.queue.getJob(doomed!.id))?.failedReason).toBe('upstream said 400');
     expect(await pipeline.entriesOf(doomed!)).toEqual([expect.objectContaining({ status: 'failed', error: 'upstream said 400' })]);
     // The flaky one goes on as a job of its own, its id as job id, its first attempt behind it.
     const alone = await waitFor('the flaky message in a job of its own', () => pipeline.queue.getJob(flaky!.id));
@@ -72,6 +75,7 @@ describe('a batch job (format 2)', () => {
     expect(await pipeline.finished(flaky!)).toBe('completed');
     expect(await pipeline.entriesOf(flaky!)).toEqual([expect.objectContaining({ status: 'completed', response: 'ok: flaky' })]);
     expect(Object.fromEntries(responder.calls)).toEqual({ fine: 1, 'also fine': 1, doomed: 1, flaky: 2 });
+    expect(await pipeline.metric('msgpipe_worker_jobs_total', { outcome: 'failed' })).toBe(1);
     expect((await pipeline.stats.read(10)).totalMessages).toBe(4);
   });
 
@@ -108,7 +112,7 @@ describe('a batch job (format 2)', () => {
       metrics,
       maxAttempts: 5,
       limit: pLimit(10),
-      retryAlone: () => Promise.reject(new Error('nothing fails here')),
+      handOn: () => Promise.reject(new Error('nothing fails here')),
     });
 
     // BullMQ counts each start: this is the batch's second.

@@ -1,8 +1,8 @@
-import { batchMessagesOf, InvalidJobDataError, type BatchJob, type HistoryStore, type MessageJob } from '@msgpipe/shared';
+import { batchMessagesOf, InvalidJobDataError, MAX_FAILURE_CHARS, type BatchJob, type HistoryStore, type MessageJob } from '@msgpipe/shared';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { LimitFunction } from 'p-limit';
 import { responderBackoffStrategy } from './backoff.js';
-import type { MessageAttempt } from './message-attempt.js';
+import { describeError, type MessageAttempt } from './message-attempt.js';
 import type { WorkerMetrics } from './metrics.js';
 import { RecordRefusedError } from './record-refusals.js';
 import { isPermanentFailure } from './responders/errors.js';
@@ -17,35 +17,42 @@ export interface BatchDeps {
   /** WORKER_CONCURRENCY: messages in flight in this process, however they are batched. */
   limit: LimitFunction;
   /**
-   * Puts a message that failed transiently back on the batch's queue as a job of its own
-   * (format 1, its id as job id), `delayMs` from now, with `attemptsBefore` attempts behind it.
+   * Puts a message that failed back on the batch's queue as a job of its own (format 1, its id
+   * as job id), `delayMs` from now, with `attemptsBefore` attempts behind it, and its `failure`
+   * when it failed for good.
    */
-  retryAlone(batch: Job<BatchJob>, message: MessageJob, delayMs: number): Promise<void>;
+  handOn(batch: Job<BatchJob>, message: MessageJob, delayMs: number): Promise<void>;
 }
 
-type Outcome = 'completed' | 'failed' | 'retrying';
+type Outcome = 'completed' | 'retrying';
 
 /**
  * A batch job (format 2): each message keeps its own life. The messages are answered side by
  * side, within `limit`. One that fails transiently goes on in a job of its own, with its own
- * backoff and attempts, and holds up none of the others; one that fails for good is recorded
- * failed alone. The batch completes once every message is recorded or handed on.
+ * backoff and attempts, and holds up none of the others; one that fails for good goes on in a
+ * job of its own that records it failed and fails, so the dashboard shows it as it shows a
+ * message sent alone. The batch completes once every message is recorded or handed on.
  *
  * Run again (a worker killed, a write Redis refused), it skips the messages already recorded;
  * a first run looks nothing up.
  * A failure on the way (Redis down) fails the batch's attempt, and BullMQ runs it again.
  */
-export function createBatchProcessor({ attempt, history, metrics, maxAttempts, limit, retryAlone }: BatchDeps) {
+export function createBatchProcessor({ attempt, history, metrics, maxAttempts, limit, handOn }: BatchDeps) {
   async function handle(batch: Job<BatchJob>, message: MessageJob): Promise<Outcome> {
     const number = (message.attemptsBefore ?? 0) + 1;
-    const isLast = (error: unknown) => !(error instanceof RecordRefusedError) && (isPermanentFailure(error) || number >= maxAttempts);
     try {
-      await attempt(message, number, isLast);
+      // Nothing is recorded failed here: a message that fails for good goes on alone to fail.
+      await attempt(message, number, () => false);
       return 'completed';
     } catch (error) {
-      if (isLast(error)) return 'failed';
       if (error instanceof RecordRefusedError) throw error;
-      await retryAlone(batch, { ...message, attemptsBefore: number }, responderBackoffStrategy(number, undefined, error as Error));
+      const handedOn = { ...message, attemptsBefore: number };
+      if (isPermanentFailure(error) || number >= maxAttempts) {
+        await handOn(batch, { ...handedOn, failure: describeError(error).slice(0, MAX_FAILURE_CHARS) }, 0);
+      } else {
+        await handOn(batch, handedOn, responderBackoffStrategy(number, undefined, error as Error));
+      }
+      // Its job of its own counts its outcome: `failed` once, however it got there.
       return 'retrying';
     }
   }

@@ -86,7 +86,7 @@ export class MessageWorker {
       metrics: this.metrics,
       maxAttempts,
       limit: pLimit(config.workerConcurrency),
-      retryAlone: async (batch, message, delayMs) => {
+      handOn: async (batch, message, delayMs) => {
         const partition = partitionOfQueue.get(batch.queueName);
         if (partition === undefined) throw new Error(`a batch from ${batch.queueName}, which this worker does not consume`);
         await this.#retryQueue(partition, config, connection).add(MESSAGE_JOB_NAME, message, { jobId: message.id, delay: delayMs });

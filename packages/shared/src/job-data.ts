@@ -50,12 +50,16 @@ export function batchIdOf(messageId: string): string {
 /** The largest message a job may carry: MESSAGE_MAX_BYTES's upper bound, in characters. */
 const MAX_MESSAGE_CHARS = 1_048_576;
 
+/** The longest error a failed message carries on to its own job (its history keeps it too). */
+export const MAX_FAILURE_CHARS = 2000;
+
 const messageSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
   ip: z.string().max(64).refine((ip) => normalizeIp(ip) === ip, 'not a normalized IP address'),
   message: z.string().min(1).max(MAX_MESSAGE_CHARS),
   sendTime: z.iso.datetime({ precision: 3 }),
   attemptsBefore: z.number().int().min(0).max(1000).optional(),
+  failure: z.string().max(MAX_FAILURE_CHARS).optional(),
 });
 
 const batchSchema = z.object({

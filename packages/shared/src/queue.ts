@@ -14,6 +14,12 @@ export interface MessageJob {
    * in a job of its own, so it keeps its backoff and its RESPONDER_ATTEMPTS across both.
    */
   attemptsBefore?: number;
+  /**
+   * The error a message failed with for good inside a batch. Such a message goes on in a job of
+   * its own that records it failed with this error and fails, without asking the responder
+   * again: a failed job on the dashboard, as a message sent alone would be.
+   */
+  failure?: string;
 }
 
 export const MESSAGE_JOB_NAME = 'message';
