@@ -7,4 +7,4 @@ export { createBatchProcessor, type BatchDeps } from './process-batch.js';
 export { createProcessor, type ProcessorDeps } from './process-message.js';
 export { CachingResponder, type ResponseCacheOptions } from './response-cache.js';
 export * from './responders/index.js';
-export { createWorker, MessageWorker, responderLimiter, type WorkerDeps } from './worker.js';
+export { createWorker, MessageWorker, type WorkerDeps } from './worker.js';

@@ -5,7 +5,7 @@ import { TransientResponderError } from './responders/errors.js';
 import type { Responder } from './responders/responder.js';
 import { verifyWebhookSignature } from './responders/webhook-signature.js';
 import { FakeUpstream, type UpstreamHandler } from './upstream.fixture.js';
-import { createWorker, responderLimiter } from './worker.js';
+import { createWorker } from './worker.js';
 
 const SECRET = 'retry-test-secret-0123456789';
 
@@ -136,32 +136,39 @@ describe('responder retries through BullMQ', () => {
 });
 
 describe('RESPONDER_MAX_PER_SECOND', () => {
-  it('splits the cap over the queue partitions, rounding up; 0 sets no limiter', () => {
-    const policy = { timeoutMs: 1000, attempts: 5, cacheTtlSeconds: 0 };
-    expect(responderLimiter({ responderPolicy: { ...policy, maxPerSecond: 0 }, queuePartitions: 1 })).toBeUndefined();
-    expect(responderLimiter({ responderPolicy: { ...policy, maxPerSecond: 10 }, queuePartitions: 1 })).toEqual({ max: 10, duration: 1000 });
-    expect(responderLimiter({ responderPolicy: { ...policy, maxPerSecond: 10 }, queuePartitions: 3 })).toEqual({ max: 4, duration: 1000 });
-    expect(responderLimiter({ responderPolicy: { ...policy, maxPerSecond: 2 }, queuePartitions: 8 })).toEqual({ max: 1, duration: 1000 });
-  });
+  const echo = (call: { body: string }) => ({ json: { response: `re: ${(JSON.parse(call.body) as { message: string }).message}` } });
 
-  it('holds responder calls to the cap per second across the workers of a queue', async () => {
-    const { pipeline, upstream } = await webhookPipeline((call) => ({ json: { response: `re: ${(JSON.parse(call.body) as { message: string }).message}` } }), {
-      RESPONDER_MAX_PER_SECOND: '3',
-      RESPONSE_CACHE_TTL_SECONDS: '0',
-    });
+  /**
+   * 7 calls at 3 a second start 1/3 s apart at the soonest: the 7th at least 2 s after the
+   * first could start, which is after `before`.
+   */
+  function expectPaced(calls: ReadonlyArray<{ at: number }>, before: number): void {
+    const times = calls.map((call) => call.at).sort((a, b) => a - b);
+    expect(times).toHaveLength(7);
+    expect(times[6]! - before).toBeGreaterThanOrEqual(2000);
+  }
+
+  it('paces responder calls over every worker of the queue', async () => {
+    const { pipeline, upstream } = await webhookPipeline(echo, { RESPONDER_MAX_PER_SECOND: '3', RESPONSE_CACHE_TTL_SECONDS: '0' });
     // A second worker (as another process would be) on the same queue shares the one budget.
     const second = createWorker({ config: pipeline.config, connection: pipeline.connection, logger: silentLogger });
+    const before = Date.now();
     try {
-      expect(pipeline.worker!.workers[0]!.opts.limiter).toEqual({ max: 3, duration: 1000 });
       const jobs = await Promise.all(Array.from({ length: 7 }, (_, n) => pipeline.enqueue(`message ${n}`, `203.0.114.${n}`)));
       for (const job of jobs) expect(await pipeline.finished(job)).toBe('completed');
     } finally {
       await second.close();
     }
+    expectPaced(upstream.calls, before);
+  });
 
-    const times = upstream.calls.map((call) => call.at).sort((a, b) => a - b);
-    expect(times).toHaveLength(7);
-    // 7 calls at 3 per window need three windows of 1 s, so the last starts ≥ 2 s after the first.
-    expect(times[6]! - times[0]!).toBeGreaterThanOrEqual(1900);
+  it('counts the calls of a batch one by one, not the batch as one job', async () => {
+    const { pipeline, upstream } = await webhookPipeline(echo, { RESPONDER_MAX_PER_SECOND: '3', RESPONSE_CACHE_TTL_SECONDS: '0' });
+    const before = Date.now();
+    const batch = await pipeline.enqueueBatch(Array.from({ length: 7 }, (_, n) => ({ message: `batched ${n}`, ip: `203.0.115.${n}` })));
+    expect(await pipeline.finished(batch)).toBe('completed');
+    expectPaced(upstream.calls, before);
+    // Its one key has a TTL, as every key does.
+    expect(await pipeline.connection.pttl(pipeline.keys.responderPace())).toBeGreaterThan(0);
   });
 });

@@ -11,11 +11,12 @@ import {
   type MessageJob,
   type RedisClient,
 } from '@msgpipe/shared';
-import { MetricsTime, Worker, type Queue, type RateLimiterOptions } from 'bullmq';
+import { MetricsTime, Worker, type Queue } from 'bullmq';
 import pLimit from 'p-limit';
 import { responderBackoffStrategy } from './backoff.js';
 import { GroupCommitRecorder } from './group-commit-recorder.js';
 import { MeasuredResponder } from './measured-responder.js';
+import { PacedResponder } from './paced-responder.js';
 import { WorkerMetrics } from './metrics.js';
 import { createMessageAttempt } from './message-attempt.js';
 import { createBatchProcessor } from './process-batch.js';
@@ -47,17 +48,6 @@ export interface WorkerDeps {
  */
 const MAX_STALLED_COUNT = 5;
 
-/**
- * RESPONDER_MAX_PER_SECOND as BullMQ's rate limiter, which is global per queue (its counter
- * lives in Redis) over every worker. Each partition is its own queue, so the budget is split:
- * ceil(max / partitions) each. Rounding up keeps every partition moving when max < partitions,
- * at the price of exceeding max by at most partitions - 1 per second in total.
- * The limiter counts jobs started, so attempts answered from the cache count too.
- */
-export function responderLimiter({ responderPolicy, queuePartitions }: Pick<Config, 'responderPolicy' | 'queuePartitions'>): RateLimiterOptions | undefined {
-  if (responderPolicy.maxPerSecond === 0) return undefined;
-  return { max: Math.ceil(responderPolicy.maxPerSecond / queuePartitions), duration: 1000 };
-}
 
 /** The workers of one process: one BullMQ Worker per consumed partition, one processor. */
 export class MessageWorker {
@@ -93,7 +83,6 @@ export class MessageWorker {
       },
     });
     const processor = retryRefusedRecords(createProcessor({ attempt, metrics: this.metrics, maxAttempts, processBatch }));
-    const limiter = responderLimiter(config);
     this.workers = consumed.map((partition) => {
       const worker = new Worker(queueName(partition), processor, {
         connection,
@@ -106,7 +95,6 @@ export class MessageWorker {
         metrics: { maxDataPoints: MetricsTime.TWO_WEEKS },
         // Waits between attempts: Retry-After when the upstream gave one, else exponential with jitter.
         settings: { backoffStrategy: responderBackoffStrategy },
-        limiter,
       });
       const errors = new RepeatedErrorLog((fields) => logger.warn({ ...fields, queue: worker.name }, 'worker error'));
       // With the hint: a permission the ACL lacks shows up here, refused inside BullMQ's scripts.
@@ -125,13 +113,16 @@ export class MessageWorker {
     return queue;
   }
 
-  /** Metrics around every call; the cache outside them, so a hit is not a responder call. */
+  /** Metrics around every call, then RESPONDER_MAX_PER_SECOND; the cache outside them, so a hit is not a responder call. */
   #wrap(responder: Responder, config: Config, redis: RedisClient, keys: KeySchema): Responder {
     const kind = config.responder.kind;
+    const { maxPerSecond, cacheTtlSeconds } = config.responderPolicy;
     const measured = new MeasuredResponder(responder, kind, this.metrics);
+    // Paced outside the timing, so a call's duration is the upstream's alone.
+    const paced = maxPerSecond > 0 ? new PacedResponder(measured, redis, keys, maxPerSecond) : measured;
     // Never for rules: see CachingResponder.
-    if (kind === 'rules' || config.responderPolicy.cacheTtlSeconds === 0) return measured;
-    return new CachingResponder(measured, { redis, keys, ttlSeconds: config.responderPolicy.cacheTtlSeconds, kind, metrics: this.metrics, logger: this.#logger });
+    if (kind === 'rules' || cacheTtlSeconds === 0) return paced;
+    return new CachingResponder(paced, { redis, keys, ttlSeconds: cacheTtlSeconds, kind, metrics: this.metrics, logger: this.#logger });
   }
 
   /** Resolves once every partition's worker is connected and consuming. */

@@ -49,6 +49,11 @@ export class KeySchema {
     return `${this.prefix}:cache:${textHash}`;
   }
 
+  /** STRING: when the next responder call may start (ms), under RESPONDER_MAX_PER_SECOND. */
+  responderPace(): string {
+    return `${this.prefix}:responder:pace`;
+  }
+
   /** Every key of one IP that an erasure removes. */
   erasable(ip: string): string[] {
     return [this.history(ip), this.written(ip), this.uncounted(ip)];
