@@ -139,6 +139,11 @@ export class MessageQueues {
     return this.#groupCommits.reduce((sum, groupCommit) => sum + groupCommit.inFlight, 0);
   }
 
+  /** Messages waiting for their batch to go, over the partitions. */
+  get messagesWaitingForBatch(): number {
+    return this.#groupCommits.reduce((sum, groupCommit) => sum + groupCommit.waiting, 0);
+  }
+
   /** The job and its status while BullMQ still holds it, only if `ip` sent it. */
   async find(ip: string, id: string): Promise<QueuedMessage | undefined> {
     const found = await this.#findIn(this.#partitionOf(ip), id);

@@ -62,6 +62,14 @@ export class ApiMetrics {
         this.set(queues.enqueuesInFlight);
       },
     });
+    new Gauge({
+      name: 'msgpipe_enqueue_batch_waiting_messages',
+      help: 'Messages of this API process holding a place in a batch that has not gone yet (group commit).',
+      registers: [this.registry],
+      collect() {
+        this.set(queues.messagesWaitingForBatch);
+      },
+    });
     // One queue read per scrape, shared by both gauges: prom-client collects metrics
     // concurrently, so msgpipe_redis_up must wait for the read it reports on, not show the last.
     let reading: Promise<Awaited<ReturnType<MessageQueues['counts']>> | undefined> | undefined;

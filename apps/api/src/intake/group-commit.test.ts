@@ -1,5 +1,6 @@
 import { isBatchJob, type MessageJob } from '@msgpipe/shared';
-import { ADMIN_TOKEN, asAdmin, parsePrometheusText, postMessage, RedisServer, request, samplesOf, waitFor, type TestResponse } from '@msgpipe/testkit';
+import { ADMIN_TOKEN, asAdmin, parsePrometheusText, postMessage, RedisServer, request, samplesOf, Timeouts, waitFor, type TestResponse } from '@msgpipe/testkit';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api.fixture.js';
 import { startEchoWorker } from '../echo-worker.fixture.js';
@@ -7,10 +8,16 @@ import { startEchoWorker } from '../echo-worker.fixture.js';
 // Group commit through the real API on a Redis of this file's own (some tests pause its writes):
 // many requests at once, then what the queue holds.
 let redis: RedisServer;
+/** A connection of the test's own: the API's is blocked while its writes are paused. */
+let control: Redis;
 beforeAll(async () => {
   redis = await RedisServer.start();
+  control = new Redis(redis.url);
 });
-afterAll(() => redis?.stop());
+afterAll(async () => {
+  control?.disconnect();
+  await redis?.stop();
+});
 
 const started: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -30,18 +37,32 @@ async function jobsWaiting(target: RunningApi): Promise<MessageJob[][]> {
 }
 
 /**
- * `count` POSTs at once, from `ips` in turn, `text(n)` each, while Redis holds writes back for a
- * moment: the first message's enqueue waits, so however slowly the requests arrive on a busy
- * machine, the others take places in batches.
+ * Holds the API's enqueues back while `send` runs: Redis pauses writes until every one of
+ * `count` messages is on its way (in flight, or holding a place in a batch), however slowly
+ * the requests arrive on a busy machine.
  */
+async function whilePaused<T>(target: RunningApi, count: number, send: () => Promise<T>): Promise<T> {
+  await control.call('CLIENT', 'PAUSE', String(Timeouts.condition), 'WRITE');
+  try {
+    const sent = send();
+    await waitFor(`${count} messages on their way`, () => target.queues.enqueuesInFlight + target.queues.messagesWaitingForBatch >= count);
+    await control.call('CLIENT', 'UNPAUSE');
+    return await sent;
+  } finally {
+    await control.call('CLIENT', 'UNPAUSE');
+  }
+}
+
+/** `count` POSTs at once, from `ips` in turn, `text(n)` each, while Redis holds their enqueues back. */
 async function burst(
   target: RunningApi,
   count: number,
   ips: readonly string[],
   { headers = {}, text = (n: number) => `burst ${n}` }: { headers?: Record<string, string>; text?: (n: number) => string } = {},
 ): Promise<TestResponse[]> {
-  await target.redis.call('CLIENT', 'PAUSE', '500', 'WRITE');
-  return Promise.all(Array.from({ length: count }, (_, n) => postMessage(target.baseUrl, text(n), { localAddress: ips[n % ips.length], headers })));
+  return whilePaused(target, count, () =>
+    Promise.all(Array.from({ length: count }, (_, n) => postMessage(target.baseUrl, text(n), { localAddress: ips[n % ips.length], headers }))),
+  );
 }
 
 const IPS = ['127.0.60.1', '127.0.60.2', '127.0.60.3', '127.0.60.4'];
@@ -121,25 +142,21 @@ describe('group commit (ENQUEUE_BATCH_MAX=50)', () => {
     expect(queued.map((message) => message.id)).toEqual([...ids]);
   });
 
-  /** Sends a lone message whose enqueue Redis holds back, so the requests sent next share batches. */
-  async function opener(target: RunningApi, ip: string): Promise<Promise<TestResponse>> {
-    await target.redis.call('CLIENT', 'PAUSE', '1000', 'WRITE');
-    const response = postMessage(target.baseUrl, 'opener', { localAddress: ip });
-    await waitFor('the opener in flight', () => target.queues.enqueuesInFlight > 0);
-    return response;
-  }
-
   it('makes requests with one Idempotency-Key inside one batch one message, in one job', async () => {
     const target = await api();
     const ip = '127.0.62.2';
-    const first = await opener(target, '127.0.62.3');
-    const sent = Array.from({ length: 30 }, (_, n) =>
-      n % 3 === 2
-        ? postMessage(target.baseUrl, `plain ${n}`, { localAddress: '127.0.62.4' })
-        : postMessage(target.baseUrl, 'keyed', { localAddress: ip, headers: { 'idempotency-key': 'batched' } }),
+    const sent = await whilePaused(target, 31, () =>
+      Promise.all([
+        postMessage(target.baseUrl, 'opener', { localAddress: '127.0.62.3' }),
+        ...Array.from({ length: 30 }, (_, n) =>
+          n % 3 === 2
+            ? postMessage(target.baseUrl, `plain ${n}`, { localAddress: '127.0.62.4' })
+            : postMessage(target.baseUrl, 'keyed', { localAddress: ip, headers: { 'idempotency-key': 'batched' } }),
+        ),
+      ]),
     );
-    const keyed = (await Promise.all(sent)).filter((_, n) => n % 3 !== 2);
-    expect((await first).status).toBe(202);
+    expect(sent.map((response) => response.status)).toEqual(sent.map(() => 202));
+    const keyed = sent.slice(1).filter((_, n) => n % 3 !== 2);
     expect((await jobsWaiting(target)).some((messages) => messages.length > 1)).toBe(true);
     expect(keyed.map((response) => response.status)).toEqual(keyed.map(() => 202));
     const ids = new Set(keyed.map((response) => response.json().id));
@@ -156,11 +173,14 @@ describe('group commit (ENQUEUE_BATCH_MAX=50)', () => {
     const original = await send('/v1/messages');
     expect(original.status).toBe(202);
     // No worker runs yet: the repeat cannot be answered before the others are queued.
-    const first = await opener(target, '127.0.63.2');
     let repeatSettled = false;
-    const repeat = send('/v1/messages?wait=30000').finally(() => (repeatSettled = true));
-    const others = await Promise.all(Array.from({ length: 10 }, (_, n) => postMessage(target.baseUrl, `with the repeat ${n}`, { localAddress: '127.0.63.3' })));
-    expect((await first).status).toBe(202);
+    let repeat!: Promise<TestResponse>;
+    const others = await whilePaused(target, 12, () => {
+      const opener = postMessage(target.baseUrl, 'opener', { localAddress: '127.0.63.2' });
+      repeat = send('/v1/messages?wait=30000').finally(() => (repeatSettled = true));
+      const batched = Array.from({ length: 10 }, (_, n) => postMessage(target.baseUrl, `with the repeat ${n}`, { localAddress: '127.0.63.3' }));
+      return Promise.all([opener, ...batched]);
+    });
     expect(others.map((response) => response.status)).toEqual(others.map(() => 202));
     expect(repeatSettled).toBe(false);
     started.push(await startEchoWorker(target));

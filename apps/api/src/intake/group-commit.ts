@@ -73,6 +73,11 @@ export class PartitionGroupCommit {
     return this.#inFlight;
   }
 
+  /** Messages holding a place in a batch not sent yet: being admitted, or admitted and waiting. */
+  get waiting(): number {
+    return this.#batches.reduce((sum, batch) => sum + batch.unsettled + batch.members.size, 0);
+  }
+
   reserve(bytes: number): Reservation {
     if (this.limits.maxMessages === 1 || (this.#inFlight < this.limits.maxInFlight && this.#batches.length === 0)) return this.#alone();
     const batch = this.#openBatch(bytes);
