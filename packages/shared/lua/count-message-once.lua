@@ -25,7 +25,8 @@ for n = 0, count - 1 do
   local argAt = 5 * n + 6
   counted[n + 1] = redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[argAt])
   if counted[n + 1] == 1 then
-    countMessageAt(7 * n + 2, argAt + 1, 3)
+    tallyMessageAt(7 * n + 2, argAt + 1)
   end
 end
+applyTally(ARGV[3], ARGV[4], ARGV[5])
 return counted

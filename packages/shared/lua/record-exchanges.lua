@@ -23,11 +23,13 @@ end
 local written = {}
 for n = 0, count - 1 do
   local keyAt, argAt = 9 * n + 1, 7 * n + 8
-  local id, entryJson = ARGV[argAt], ARGV[argAt + 1]
-  written[n + 1] = appendHistory(KEYS[keyAt], KEYS[keyAt + 1], id, entryJson, ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+  local entryJson = ARGV[argAt + 1]
+  written[n + 1] = appendHistory(KEYS[keyAt], KEYS[keyAt + 1], ARGV[argAt], entryJson, ARGV[3])
   if written[n + 1] == 1 then
-    countMessageAt(keyAt + 2, argAt + 3, 5)
+    tallyMessageAt(keyAt + 2, argAt + 3)
     redis.call('PUBLISH', ARGV[argAt + 2], entryJson)
   end
 end
+applyHistories(ARGV[1], ARGV[2], ARGV[4])
+applyTally(ARGV[5], ARGV[6], ARGV[7])
 return written

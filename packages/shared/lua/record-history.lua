@@ -20,7 +20,7 @@ local results = {}
 for n = 0, count - 1 do
   local keyAt, argAt = 3 * n + 1, 3 * n + 5
   local uncounted, id, entryJson = KEYS[keyAt + 2], ARGV[argAt], ARGV[argAt + 1]
-  local written = appendHistory(KEYS[keyAt], KEYS[keyAt + 1], id, entryJson, ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+  local written = appendHistory(KEYS[keyAt], KEYS[keyAt + 1], id, entryJson, ARGV[3])
   if written == 1 then
     redis.call('SADD', uncounted, id)
     redis.call('EXPIRE', uncounted, ARGV[2])
@@ -28,4 +28,5 @@ for n = 0, count - 1 do
   end
   results[n + 1] = { written, redis.call('SISMEMBER', uncounted, id) }
 end
+applyHistories(ARGV[1], ARGV[2], ARGV[4])
 return results

@@ -104,6 +104,9 @@ describe.each(['standalone', 'cluster'] as const)('ExchangeRecorder.recordMany o
     expect(calls.srem).toBe(mode === 'standalone' ? undefined : ips.length);
     expect(calls.zrem).toBe(mode === 'standalone' ? undefined : 1);
     expect(slots).toBe(ips.length - 1);
+    // Each key once per call, however many messages it counts: the totals once, each IP's
+    // history and leaderboard places once, the day's unique IPs once.
+    expect(calls).toMatchObject({ incrby: 3, lpush: ips.length, zincrby: 2 * ips.length, pfadd: 1 });
 
     for (const ip of ips) {
       const mine = items.filter((item) => item.ip === ip).map((item) => item.entry);
