@@ -30,7 +30,7 @@ describe('loadConfig defaults', () => {
     expect(config.onlineWindowSeconds).toBe(300);
     expect(config.workerConcurrency).toBe(50);
     expect(config.queuePartitions).toBe(1);
-    expect(config.enqueueBatch).toEqual({ maxMessages: 1, maxBytes: 1_048_576 });
+    expect(config.enqueueBatch).toEqual({ maxMessages: 50, maxBytes: 1_048_576 });
     expect(config.workerPartitions).toBeUndefined();
     expect(config.responder).toEqual({ kind: 'rules', rulesFile: undefined });
     expect(config.responderPolicy).toEqual({ timeoutMs: 10_000, attempts: 5, maxPerSecond: 0, cacheTtlSeconds: 60 });

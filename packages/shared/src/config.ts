@@ -112,7 +112,7 @@ export const envSchema = z.object({
   ONLINE_WINDOW_SECONDS: integer(1, 86_400).default(300),
   WORKER_CONCURRENCY: integer(1, 1000).default(50),
   QUEUE_PARTITIONS: integer(1, MAX_QUEUE_PARTITIONS).default(1),
-  ENQUEUE_BATCH_MAX: integer(1, MAX_BATCH_MESSAGES).default(1),
+  ENQUEUE_BATCH_MAX: integer(1, MAX_BATCH_MESSAGES).default(50),
   ENQUEUE_BATCH_MAX_BYTES: integer(1024, 16_777_216).default(1_048_576),
   WORKER_PARTITIONS: partitionList.optional(),
   WORKER_METRICS_PORT: integer(1, 65_535).optional(),
