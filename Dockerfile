@@ -45,6 +45,7 @@ COPY packages/shared/lua packages/shared/lua
 COPY --from=build /app/apps/api/dist apps/api/dist
 COPY apps/api/lua apps/api/lua
 COPY --from=build /app/apps/worker/dist apps/worker/dist
+COPY apps/worker/lua apps/worker/lua
 # Files stay owned by root (read-only for the app); the processes run unprivileged.
 USER node
 EXPOSE 3000
