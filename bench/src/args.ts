@@ -17,6 +17,13 @@ export interface BenchOptions {
   referenceSeconds: number;
   /** A paced run against the reference at this rate, messages/s (0 skips it). */
   referenceRate: number;
+  /**
+   * A paced run at this light rate, messages/s, on the pipeline as configured and then on one
+   * with ENQUEUE_BATCH_MAX=1 (a job per message), to compare their latencies (0 skips both).
+   */
+  idleRate: number;
+  /** Seconds of each of those two runs. */
+  idleSeconds: number;
   /** Distinct client addresses (127.1.x.y, see http-load.ts) the load comes from. */
   clientIps: number;
   /** Write V8 CPU profiles of the API and workers (node --cpu-prof) into this folder. */
@@ -35,6 +42,8 @@ export const USAGE = `npm run bench -- [options]
   --baseline-duration S  seconds of the plain BullMQ baseline (default 15; 0 skips it)
   --reference-duration S seconds of the minimal reference pipeline's closed loop (default 10; 0 skips the reference)
   --reference-rate R     and one paced run of it at R messages/s (default 5000; 0 skips it)
+  --idle-rate R          a light paced run at R messages/s, batched and with ENQUEUE_BATCH_MAX=1 (default 200; 0 skips it)
+  --idle-duration S      seconds of each of those two runs (default 10)
   --ips N                client addresses the load comes from (default 100, at most 60000)
   --cpu-prof DIR         write CPU profiles of the API and workers to DIR
   --out DIR              where the JSON result goes (default bench/results)
@@ -50,10 +59,12 @@ const FULL: Omit<BenchOptions, 'resultsDir' | 'cpuProfileDir'> = {
   baselineSeconds: 15,
   referenceSeconds: 10,
   referenceRate: 5000,
+  idleRate: 200,
+  idleSeconds: 10,
   clientIps: 100,
 };
 
-const QUICK: Partial<BenchOptions> = { quick: true, closedSeconds: 4, rates: [2000, 5000], rateSeconds: 3, baselineSeconds: 3, referenceSeconds: 3 };
+const QUICK: Partial<BenchOptions> = { quick: true, closedSeconds: 4, rates: [2000, 5000], rateSeconds: 3, baselineSeconds: 3, referenceSeconds: 3, idleSeconds: 4 };
 
 export class UsageError extends Error {}
 
@@ -103,6 +114,12 @@ export function parseArgs(argv: readonly string[], defaultResultsDir: string): B
         break;
       case '--reference-rate':
         options.referenceRate = count(flag, value(), 0, 1_000_000);
+        break;
+      case '--idle-rate':
+        options.idleRate = count(flag, value(), 0, 1_000_000);
+        break;
+      case '--idle-duration':
+        options.idleSeconds = count(flag, value(), 1, 3600);
         break;
       case '--ips':
         options.clientIps = count(flag, value(), 1, 60_000);

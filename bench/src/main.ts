@@ -14,7 +14,7 @@ import { runBaseline } from './baseline.js';
 import { CompletionWatcher } from './completions.js';
 import { closedLoop, HttpClients, pacedLoad } from './http-load.js';
 import { runPhase, type PhaseContext, type PhaseResult } from './phase.js';
-import { PipelineProcesses } from './pipeline-processes.js';
+import { PipelineProcesses, type EnqueueCounts } from './pipeline-processes.js';
 import { ReferenceProcesses } from './reference/processes.js';
 import { deletePrefix, historyFootprint, usedMemory } from './redis-probe.js';
 import { formatReport, writeResult, type BenchResult } from './report.js';
@@ -26,6 +26,7 @@ const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 interface LoadTarget {
   baseUrl: string;
   pids: ReadonlyMap<string, number>;
+  enqueueCounts?(): Promise<EnqueueCounts>;
   stop(): Promise<void>;
 }
 
@@ -40,7 +41,8 @@ async function underLoad<T>(
     // Enough sockets per address for the closed loop's connections, and for paced bursts.
     const clients = new HttpClients(target.baseUrl, options.clientIps, Math.max(2, Math.ceil(options.connections / options.clientIps)));
     try {
-      return await run({ redis, watcher, pids: target.pids, drainTimeoutMs: options.quick ? 5_000 : 30_000 }, clients);
+      const enqueueCounts = target.enqueueCounts && (() => target.enqueueCounts!());
+      return await run({ redis, watcher, pids: target.pids, drainTimeoutMs: options.quick ? 5_000 : 30_000, enqueueCounts }, clients);
     } finally {
       clients.close();
       watcher.close();
@@ -72,6 +74,10 @@ async function runPipeline(options: BenchOptions, redis: Redis, redisUrl: string
       log(`paced, ${rate}/s, ${options.rateSeconds} s`);
       phases.push(await runPhase(context, `paced ${rate}/s`, rate, (message) => pacedLoad(clients, rate, options.rateSeconds, message)));
     }
+    if (options.idleRate > 0) {
+      log(`idle, ${options.idleRate}/s, ${options.idleSeconds} s`);
+      phases.push(await idlePhase(context, clients, options, `idle ${options.idleRate}/s`));
+    }
     const redisMemory = {
       usedBeforeMiB: MiB(usedBefore),
       usedAfterMiB: MiB(await usedMemory(redis)),
@@ -79,6 +85,22 @@ async function runPipeline(options: BenchOptions, redis: Redis, redisUrl: string
       history: await historyFootprint(redis, prefix),
     };
     return { phases, redisMemory };
+  });
+}
+
+const idlePhase = (context: PhaseContext, clients: HttpClients, options: BenchOptions, name: string) =>
+  runPhase(context, name, options.idleRate, (message) => pacedLoad(clients, options.idleRate, options.idleSeconds, message));
+
+/**
+ * The idle run again on a pipeline that sends every message as a job of its own
+ * (ENQUEUE_BATCH_MAX=1), for the latencies group commit must not worsen when there is nothing
+ * to group.
+ */
+async function runIdleOneByOne(options: BenchOptions, redis: Redis, redisUrl: string, prefix: string): Promise<PhaseResult> {
+  const pipeline = await PipelineProcesses.start({ redisUrl, prefix, workers: options.workers, cpuProfileDir: undefined, env: { ENQUEUE_BATCH_MAX: '1' } });
+  return underLoad(pipeline, { options, redis, redisUrl, prefix }, async (context, clients) => {
+    await warmUp(context, clients, options);
+    return idlePhase(context, clients, options, `idle ${options.idleRate}/s, ENQUEUE_BATCH_MAX=1`);
   });
 }
 
@@ -122,6 +144,11 @@ async function main(): Promise<void> {
   try {
     log(`Redis ${redisUrl}${ownRedis ? ' (started by the bench, deploy/redis.conf: AOF everysec)' : ''}, prefix ${prefix}`);
     const { phases, redisMemory } = await runPipeline(options, redis, redisUrl, prefix);
+    let idleOneByOne: BenchResult['idleOneByOne'] = null;
+    if (options.idleRate > 0) {
+      log(`idle, ${options.idleRate}/s, ${options.idleSeconds} s, with ENQUEUE_BATCH_MAX=1`);
+      idleOneByOne = await runIdleOneByOne(options, redis, redisUrl, `${prefix}-one-by-one`);
+    }
     let reference: BenchResult['reference'] = [];
     if (options.referenceSeconds > 0) {
       log(`reference pipeline: closed loop ${options.referenceSeconds} s${options.referenceRate ? `, paced ${options.referenceRate}/s` : ''}`);
@@ -145,6 +172,7 @@ async function main(): Promise<void> {
         redisStartedByBench: ownRedis !== undefined,
       },
       phases,
+      idleOneByOne,
       baseline,
       reference,
       pipelineOverBaseline: ratio(baseline?.completedPerSecond),
@@ -154,7 +182,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${formatReport(result)}\n`);
     log(`wrote ${writeResult(result, options.resultsDir)}`);
   } finally {
-    if (!ownRedis) await deletePrefix(redis, prefix);
+    if (!ownRedis) for (const own of [prefix, `${prefix}-one-by-one`]) await deletePrefix(redis, own);
     redis.disconnect();
     await ownRedis?.stop();
   }

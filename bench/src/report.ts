@@ -12,6 +12,8 @@ export interface BenchResult {
   environment: { node: string; cpus: number; loadAverageAtStart: number[]; redisVersion: string; redisStartedByBench: boolean };
   phases: PhaseResult[];
   baseline: BaselineResult | null;
+  /** The pipeline's idle run again with ENQUEUE_BATCH_MAX=1, to compare latencies (null: skipped). */
+  idleOneByOne: PhaseResult | null;
   /** The minimal reference pipeline (bench/src/reference): the same closed loop, one paced rate. */
   reference: PhaseResult[];
   /** The headline: the best sustained completed/s of the pipeline ÷ the baseline's completed/s. */
@@ -38,13 +40,18 @@ function table(rows: string[][]): string {
 
 /** The terminal summary: one line per phase (the reference's last), then the baseline, the ratios and memory. */
 export function formatReport(result: BenchResult): string {
-  const phases = [...result.phases, ...result.reference.map((phase) => ({ ...phase, name: `reference ${phase.name}` }))];
+  const phases = [
+    ...result.phases,
+    ...(result.idleOneByOne ? [result.idleOneByOne] : []),
+    ...result.reference.map((phase) => ({ ...phase, name: `reference ${phase.name}` })),
+  ];
   const rows = [
-    ['phase', 'accepted/s', 'completed/s', 'backlog', 'drain s', 'HTTP p50/p99/p99.9 ms', 'e2e p50/p99 ms', 'refused'],
+    ['phase', 'accepted/s', 'completed/s', 'msgs/job', 'backlog', 'drain s', 'HTTP p50/p99/p99.9 ms', 'e2e p50/p99 ms', 'refused'],
     ...phases.map((phase) => [
       phase.name,
       String(phase.acceptedPerSecond),
       String(phase.completedPerSecond),
+      phase.messagesPerJob === undefined ? '–' : phase.messagesPerJob.toFixed(1),
       String(phase.backlogAtEnd),
       phase.drainSeconds === null ? 'timeout' : phase.drainSeconds.toFixed(1),
       latency(phase.httpLatencyMs),
@@ -60,6 +67,7 @@ export function formatReport(result: BenchResult): string {
     'CPU in cores while loaded (1.00 = one core busy), and (in brackets) CPU ms per accepted message:',
     ...phases.map((phase) => `  ${phase.name.padEnd(32)} ${cores(phase)}`),
   ];
+  lines.push(...comparisons(result));
   const rss = Object.entries(result.phases.at(-1)?.processes ?? {})
     .filter(([, figures]) => figures.rssMiB !== undefined)
     .map(([name, figures]) => `${name} ${figures.rssMiB} MiB (${figures.rssStartMiB} → ${figures.rssEndMiB})`);
@@ -97,6 +105,33 @@ export function formatReport(result: BenchResult): string {
     lines.push(`         pipeline / reference = ${result.pipelineOverReference.toFixed(2)} (the same ÷ the minimal reference pipeline's)`);
   }
   return lines.join('\n');
+}
+
+/** Group commit's targets as figures of this run: idle latencies against a job per message, Redis CPU against the reference. */
+function comparisons(result: BenchResult): string[] {
+  const lines: string[] = [];
+  const idle = result.phases.find((phase) => phase.name.startsWith('idle '));
+  const alone = result.idleOneByOne;
+  if (idle && alone) {
+    const delta = (key: 'httpLatencyMs' | 'endToEndMs', at: 'p50' | 'p99') => {
+      const [batched, single] = [idle[key][at], alone[key][at]];
+      return batched === null || single === null ? '–' : `${batched - single >= 0 ? '+' : ''}${(batched - single).toFixed(1)}`;
+    };
+    lines.push(
+      `Idle ${idle.targetRate}/s, batched minus ENQUEUE_BATCH_MAX=1: HTTP p50 ${delta('httpLatencyMs', 'p50')} ms, p99 ${delta('httpLatencyMs', 'p99')} ms; ` +
+        `e2e p50 ${delta('endToEndMs', 'p50')} ms, p99 ${delta('endToEndMs', 'p99')} ms`,
+    );
+  }
+  const closed = (phases: readonly PhaseResult[]) => phases.find((phase) => phase.name.startsWith('closed '));
+  const [pipeline, reference] = [closed(result.phases), closed(result.reference)];
+  const redisMs = (phase: PhaseResult | undefined) => phase?.redisMsPerFinishedMessage;
+  if (redisMs(pipeline) && redisMs(reference)) {
+    lines.push(
+      `Redis CPU per message, closed loop until drained: pipeline ${redisMs(pipeline)!.toFixed(3)} ms, reference ${redisMs(reference)!.toFixed(3)} ms ` +
+        `(pipeline / reference = ${(redisMs(pipeline)! / redisMs(reference)!).toFixed(2)})`,
+    );
+  }
+  return lines;
 }
 
 /** Writes the result as bench/results/<timestamp>.json; returns the path. */
