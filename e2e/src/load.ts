@@ -16,6 +16,13 @@ export interface LoadOptions {
   concurrency: number;
   /** Optional pacing, so the load spans a fault instead of finishing before it: requests started per second at most. */
   perSecond?: number;
+  /**
+   * With `perSecond`: requests start in groups of this many (at most `concurrency`) at once, at
+   * the same average rate, as clients arriving together do. Evenly spaced requests each find
+   * the API idle and go as jobs of their own; a group goes as one alone and the rest in a batch
+   * (group commit). Default 1.
+   */
+  burst?: number;
   /** `?wait=MS` on every request (200 with the finished message also counts as accepted). */
   waitMs?: number;
   /** A request with no answer after this is a hang. Default 10 s. */
@@ -84,7 +91,7 @@ export interface RunningLoad {
 const KEPT_UNEXPECTED = 20;
 
 export function startLoad(options: LoadOptions): RunningLoad {
-  const { baseUrl, ips, total, concurrency, perSecond, waitMs, requestTimeoutMs = 10_000 } = options;
+  const { baseUrl, ips, total, concurrency, perSecond, burst = 1, waitMs, requestTimeoutMs = 10_000 } = options;
   const accepted = new Map<string, string[]>(ips.map((ip) => [ip, []]));
   const acceptedTimes: Array<{ startedAt: number; answeredAt: number }> = [];
   const statuses: Record<number, number> = {};
@@ -148,8 +155,8 @@ export function startLoad(options: LoadOptions): RunningLoad {
     }
   };
 
-  // Pacing: request n may not start before startedAt + n / perSecond.
-  const notBefore = (sequence: number) => (perSecond ? startedAt + (sequence * 1000) / perSecond : 0);
+  // Pacing: request n may not start before its group's turn, startedAt + (first of its group) / perSecond.
+  const notBefore = (sequence: number) => (perSecond ? startedAt + ((sequence - (sequence % burst)) * 1000) / perSecond : 0);
   const lane = async () => {
     while (!stopped && progress.sent < total) {
       const sequence = progress.sent++;

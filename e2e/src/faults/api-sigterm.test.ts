@@ -1,7 +1,7 @@
 import { clientIps, request, waitFor } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad, summarize } from '../load.js';
-import { FaultRig } from './rig.js';
+import { describeGrouping, expectBatched, FaultRig } from './rig.js';
 import { SlowUpstream } from './slow-upstream.js';
 
 const IPS = clientIps(57, 20);
@@ -32,9 +32,10 @@ describe('SIGTERM of the API under load', () => {
 
   it('stops accepting connections, answers the requests in flight, exits 0; every answered message is kept', async () => {
     const api = rig.api;
-    const load = startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: 1000, concurrency: 10, perSecond: 100, waitMs: 5000 });
+    const load = startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: 1000, concurrency: 50, perSecond: 100, burst: 20, waitMs: 5000 });
     await waitFor('requests in flight mid-load', () => load.progress.accepted >= 100 && load.progress.sent - load.progress.answered >= 5, { intervalMs: 5 });
 
+    const atSignal = await rig.grouping();
     const signalAt = Date.now();
     api.child.kill('SIGTERM');
     const refusedWhileDraining = await waitFor(
@@ -52,9 +53,10 @@ describe('SIGTERM of the API under load', () => {
     const stoppedInMs = Date.now() - signalAt;
     const result = await load.stop();
     console.info(
-      `api SIGTERM: ${summarize(result)}; ${result.acceptedSpanning(signalAt)} requests answered after the signal, exit after ${stoppedInMs} ms, refused new connections ${refusedWhileDraining.apiRunning ? 'while still draining' : 'once gone'}`,
+      `api SIGTERM: ${summarize(result)}; ${result.acceptedSpanning(signalAt)} requests answered after the signal, before it ${describeGrouping(atSignal)}, exit after ${stoppedInMs} ms, refused new connections ${refusedWhileDraining.apiRunning ? 'while still draining' : 'once gone'}`,
     );
 
+    expectBatched(atSignal, 'before the signal');
     expect(ending).toEqual({ code: 0, signal: null });
     expect(stoppedInMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
     expect(api.output).toMatch(/api stopped/);

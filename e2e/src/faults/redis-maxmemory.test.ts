@@ -1,7 +1,7 @@
 import { clientIps, waitFor } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad, summarize } from '../load.js';
-import { FaultRig } from './rig.js';
+import { describeGrouping, expectBatched, FaultRig, groupingSince } from './rig.js';
 
 const IPS = clientIps(55, 20);
 const TOTAL = 1000;
@@ -17,14 +17,17 @@ describe('Redis maxmemory reached (noeviction) for 5 s mid-load, then raised', (
 
   it('answers 503 (never 500) while Redis refuses writes, loses nothing, and drains once memory is raised', async () => {
     const redis = rig.auditor.redis;
-    const load = startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: TOTAL, concurrency: 10, perSecond: 200 });
+    const load = startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: TOTAL, concurrency: 40, perSecond: 200, burst: 40 });
     await waitFor('a quarter of the load accepted', () => load.progress.accepted >= TOTAL / 4);
 
     // A backlog for the worker to meet the full memory with: frozen, it takes nothing for a while.
     const [worker] = rig.workers;
     worker!.child.kill('SIGSTOP');
     const acceptedAtFreeze = load.progress.accepted;
+    const atFreeze = await rig.grouping();
     await waitFor('a backlog while the worker is frozen', () => load.progress.accepted >= acceptedAtFreeze + 100);
+
+    const backlog = groupingSince(await rig.grouping(), atFreeze);
 
     // Below what Redis already uses: every write is refused with OOM from here on.
     const used = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
@@ -41,8 +44,9 @@ describe('Redis maxmemory reached (noeviction) for 5 s mid-load, then raised', (
     const result = await load.done;
     const oomLines = worker!.output.split('\n').filter((line) => line.includes('OOM'));
     console.info(
-      `redis maxmemory: ${summarize(result)}; then ${summarize(after)}; the worker met OOM ${oomLines.length}× (${oomLines[0]?.slice(0, 160)})`,
+      `redis maxmemory: ${summarize(result)}; then ${summarize(after)}; the backlog ${describeGrouping(backlog)}, in all ${describeGrouping(await rig.grouping())}; the worker met OOM ${oomLines.length}× (${oomLines[0]?.slice(0, 160)})`,
     );
+    expectBatched(backlog, 'in the backlog the worker met the full memory with');
     expect(after.statuses, 'accepted again once memory is raised').toEqual({ 202: 200 });
     expect(result.unavailable.count).toBeGreaterThanOrEqual(30);
     expect(result.unavailable.malformed).toBe(0);

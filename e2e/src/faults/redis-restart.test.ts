@@ -1,7 +1,7 @@
 import { clientIps, parsePrometheusText, request, samplesOf, waitFor, type NodeProcess } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad, summarize, type LoadResult } from '../load.js';
-import { FaultRig } from './rig.js';
+import { describeGrouping, expectBatched, FaultRig, groupingSince } from './rig.js';
 
 const IPS = clientIps(54, 10);
 const PER_PHASE = 300;
@@ -37,6 +37,7 @@ describe('Redis down for 9 s while the workers are idle, then back on the same p
     await rig.auditor.auditWhenDrained(before.accepted);
     // Idle now: each worker sits in its blocking read for the next job.
 
+    const atStop = await rig.grouping();
     const downAt = Date.now();
     await rig.redis.stop();
     const duringOutage = await startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: 20, concurrency: 2 }).done;
@@ -58,9 +59,14 @@ describe('Redis down for 9 s while the workers are idle, then back on the same p
     await rig.restartRedis();
     const completedAtRestart = await Promise.all(rig.workers.map(completedBy));
 
-    const after = await startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: PER_PHASE, concurrency: 10, perSecond: 150 }).done;
+    const after = await startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: PER_PHASE, concurrency: 20, perSecond: 150, burst: 20 }).done;
     const retried = await retrying.done;
-    console.info(`redis restart: during the outage ${summarize(duringOutage)}; after it ${summarize(after)}; retrying clients ${summarize(retried)}`);
+    const sinceRestart = groupingSince(await rig.grouping(), atStop);
+    console.info(
+      `redis restart: during the outage ${summarize(duringOutage)}; after it ${summarize(after)}; retrying clients ${summarize(retried)}; before the stop ${describeGrouping(atStop)}, since the restart ${describeGrouping(sinceRestart)}`,
+    );
+    // Redis added nothing while down: what the API grouped since the stop, it grouped once Redis was back.
+    expectBatched(sinceRestart, 'after the restart');
     expect(duringOutage.statuses).toEqual({ 503: 20 });
     expect(duringOutage.unavailable).toMatchObject({ malformed: 0 });
     expect(duringOutage.unavailable.maxLatencyMs).toBeLessThan(2000);

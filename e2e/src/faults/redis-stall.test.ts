@@ -1,7 +1,7 @@
 import { clientIps, request, waitFor } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad, summarize } from '../load.js';
-import { FaultRig } from './rig.js';
+import { describeGrouping, expectBatched, FaultRig } from './rig.js';
 
 const IPS = clientIps(53, 20);
 const TOTAL = 1000;
@@ -23,9 +23,10 @@ describe('SIGSTOP of Redis mid-load, then SIGCONT', () => {
   };
 
   it('answers 503 within 2 s while stalled (POST and /readyz), accepts again by itself, loses nothing', async () => {
-    const load = startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: TOTAL, concurrency: 10, perSecond: 200 });
+    const load = startLoad({ baseUrl: rig.baseUrl, ips: IPS, total: TOTAL, concurrency: 20, perSecond: 200, burst: 20 });
     await waitFor('a quarter of the load accepted', () => load.progress.accepted >= TOTAL / 4);
 
+    const atStall = await rig.grouping();
     rig.redis.signal('SIGSTOP');
     const readyWhileStalled = await timed('/readyz');
     await waitFor('requests refused while Redis is stalled', () => load.progress.unavailable >= 30);
@@ -35,7 +36,9 @@ describe('SIGSTOP of Redis mid-load, then SIGCONT', () => {
     const readyAfter = await waitFor('/readyz 200 again', async () => (await timed('/readyz')).status === 200);
 
     const result = await load.done;
-    console.info(`redis SIGSTOP: ${summarize(result)}`);
+    console.info(`redis SIGSTOP: ${summarize(result)}; before the stall ${describeGrouping(atStall)}, in all ${describeGrouping(await rig.grouping())}`);
+    // The load went in batches up to the stall.
+    expectBatched(atStall, 'before the stall');
     expect(readyWhileStalled).toMatchObject({ status: 503, retryAfter: '2' });
     expect(readyWhileStalled.ms).toBeLessThan(CONTRACT_MS);
     expect(readyAfter).toBe(true);

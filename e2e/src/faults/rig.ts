@@ -2,11 +2,53 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisServer } from '@msgpipe/redis-server';
-import { startPipeline, uniquePrefix, type NodeProcess, type Pipeline } from '@msgpipe/testkit';
+import { isBatchJob, queueName, queuePrefix, type MessageJob, type MessageJobData } from '@msgpipe/shared';
+import { asAdmin, parsePrometheusText, request, samplesOf, startPipeline, uniquePrefix, type NodeProcess, type Pipeline } from '@msgpipe/testkit';
+import { expect } from 'vitest';
 import { Auditor } from '../audit.js';
 
 /** Above any one IP's share of a fault test's load, so the audit sees every entry. */
 export const HISTORY_MAX_ENTRIES = 1000;
+
+/**
+ * How the API grouped messages into jobs (its msgpipe_enqueue_messages_per_job histogram):
+ * what tells a fault test its load really went in batches (format 2), not one job per message.
+ */
+export interface Grouping {
+  messages: number;
+  jobs: number;
+  /** Messages that went in a job with others. */
+  batched: number;
+  /** Jobs that carried more than one message. */
+  batches: number;
+}
+
+/** What the API grouped between two readings of the same process (`before` read first). */
+export function groupingSince(now: Grouping, before: Grouping): Grouping {
+  return { messages: now.messages - before.messages, jobs: now.jobs - before.jobs, batched: now.batched - before.batched, batches: now.batches - before.batches };
+}
+
+/** One line for the test log, e.g. `1000 messages in 140 jobs (7.1 per job; 900 in 40 batches)`. */
+export function describeGrouping({ messages, jobs, batched, batches }: Grouping): string {
+  return `${messages} messages in ${jobs} jobs (${(messages / Math.max(jobs, 1)).toFixed(1)} per job; ${batched} in ${batches} batches)`;
+}
+
+/** Message ids by client IP, as the auditor takes them. */
+export function idsByIp(messages: readonly MessageJob[]): Map<string, string[]> {
+  const byIp = new Map<string, string[]>();
+  for (const { ip, id } of messages) byIp.set(ip, [...(byIp.get(ip) ?? []), id]);
+  return byIp;
+}
+
+/**
+ * Asserts that a third of the messages at least went in batches. Evenly spaced clients find the
+ * API idle: about one message in a hundred goes in a batch. Clients arriving together
+ * (LoadOptions.burst) send half and more in batches: this takes batches all through the load,
+ * not the odd chance one.
+ */
+export function expectBatched(grouping: Grouping, when: string): void {
+  expect(grouping.batched, `messages in batches ${when}: ${describeGrouping(grouping)}`).toBeGreaterThanOrEqual(grouping.messages / 3);
+}
 
 export interface RigOptions {
   label: string;
@@ -89,6 +131,38 @@ export class FaultRig {
   /** Every process the rig started, restarted ones included. */
   get processes(): readonly NodeProcess[] {
     return this.pipeline.processes;
+  }
+
+  /**
+   * How the API process now serving baseUrl has grouped messages into jobs since it started:
+   * its histogram starts from zero again when the API is restarted. Needs Redis (the scrape reads the queue).
+   */
+  async grouping(): Promise<Grouping> {
+    const response = await request(this.baseUrl, '/metrics', { headers: asAdmin });
+    if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}: ${response.text.slice(0, 200)}`);
+    const metrics = parsePrometheusText(response.text);
+    const value = (suffix: string, labels?: Record<string, string>) => samplesOf(metrics, `msgpipe_enqueue_messages_per_job_${suffix}`, labels)[0]?.value ?? 0;
+    const [messages, jobs, alone] = [value('sum'), value('count'), value('bucket', { le: '1' })];
+    return { messages, jobs, batched: messages - alone, batches: jobs - alone };
+  }
+
+  /**
+   * The messages each job carries, in order: its own (format 1) or its batch's (format 2); none
+   * once the job is gone. The rig runs one queue partition.
+   */
+  async messagesOfJobs(jobIds: Iterable<string>): Promise<MessageJob[][]> {
+    const key = (id: string) => `${queuePrefix(this.pipeline.prefix, 0)}:${queueName(0)}:${id}`;
+    const data = await Promise.all([...jobIds].map((id) => this.auditor.redis.hget(key(id), 'data')));
+    return data.map((raw) => {
+      if (!raw) return [];
+      const job = JSON.parse(raw) as MessageJobData;
+      return isBatchJob(job) ? job.messages : [job];
+    });
+  }
+
+  /** The messages of each job in the active list (more than one: a batch). */
+  async activeJobMessages(): Promise<MessageJob[][]> {
+    return this.messagesOfJobs((await this.auditor.activeJobs()).keys());
   }
 
   /** Starts redis-server again on the same port and data directory (after a kill or stop). */

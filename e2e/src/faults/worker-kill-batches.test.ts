@@ -11,8 +11,9 @@ const BATCHES = 100;
 const PER_BATCH = 25;
 const TOTAL = BATCHES * PER_BATCH;
 
-// The API does not send batches yet: this test puts batch jobs (format 2) on the queue itself,
-// as the API will, and kills a worker that holds some of them half answered.
+// Puts batch jobs (format 2) on the queue itself, as the API does under load, so that every job
+// is a batch of a known size, and kills a worker that holds some of them half answered.
+// worker-kill.test.ts kills one holding the API's own batches.
 describe('kill -9 of one of two workers holding batch jobs', () => {
   let rig: FaultRig;
   let upstream: SlowUpstream;
