@@ -141,7 +141,7 @@ describe('a batch job (format 2)', () => {
     expect(await pipeline.entriesOf(sentTwice!)).toEqual([expect.objectContaining({ response: 'the first answer' })]);
   });
 
-  it('keeps WORKER_CONCURRENCY messages in flight, not jobs', async () => {
+  it('keeps WORKER_CONCURRENCY messages in flight, not jobs, alone or in batches', async () => {
     const pipeline = newPipeline({ WORKER_CONCURRENCY: '3' });
     let inFlight = 0;
     let most = 0;
@@ -157,12 +157,15 @@ describe('a batch job (format 2)', () => {
         },
       },
     });
+    // Two jobs of one message first, so the worker's three jobs hold both kinds.
+    const alone = [await pipeline.enqueue('alone 1', '10.9.3.1'), await pipeline.enqueue('alone 2', '10.9.3.1')];
     const batches = await Promise.all([0, 1].map((n) => pipeline.enqueueBatch(Array.from({ length: 6 }, (_, index) => ({ ip: '10.9.3.1', message: `b${n} m${index}` })))));
-    await waitFor('messages in flight', () => inFlight >= 3);
-    release();
-    for (const batch of batches) expect(await pipeline.finished(batch)).toBe('completed');
+    await waitFor('three jobs active, three messages in flight', async () => (await pipeline.queue.getActiveCount()) === 3 && inFlight >= 3);
     expect(most).toBe(3);
-    expect(await pipeline.historyOf('10.9.3.1')).toHaveLength(12);
+    release();
+    for (const job of [...alone, ...batches]) expect(await pipeline.finished(job)).toBe('completed');
+    expect(most).toBe(3);
+    expect(await pipeline.historyOf('10.9.3.1')).toHaveLength(14);
   });
 
   it('fails a malformed batch with a clear reason and writes nothing', async () => {

@@ -12,6 +12,11 @@ export interface ProcessorDeps {
   maxAttempts: number;
   /** Takes a job of format 2, a batch (see process-batch.ts). */
   processBatch(job: Job<BatchJob>): Promise<void>;
+  /**
+   * WORKER_CONCURRENCY: messages in flight in this process, the batches' too, so a job of one
+   * message waits for a place like a message of a batch does. Default: no bound of its own.
+   */
+  limit?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -25,7 +30,7 @@ export interface ProcessorDeps {
  * BullMQ fails the job instead of retrying it. Earlier failures are rethrown as they are: the
  * backoff strategy reads their Retry-After.
  */
-export function createProcessor({ attempt, metrics, maxAttempts, processBatch }: ProcessorDeps) {
+export function createProcessor({ attempt, metrics, maxAttempts, processBatch, limit = (work) => work() }: ProcessorDeps) {
   function isLastAttempt(job: Job<MessageJob>, error: unknown): boolean {
     // A write Redis refused is retried without using an attempt (retryRefusedRecords), however many are left.
     if (error instanceof RecordRefusedError) return false;
@@ -52,7 +57,7 @@ export function createProcessor({ attempt, metrics, maxAttempts, processBatch }:
   }
 
   return (job: Job<MessageJobData>): Promise<void> =>
-    isBatchJob(job.data) ? processBatch(job as Job<BatchJob>) : processMessage(job as Job<MessageJob>);
+    isBatchJob(job.data) ? processBatch(job as Job<BatchJob>) : limit(() => processMessage(job as Job<MessageJob>));
 }
 
 /** This attempt's number, counting from 1 over every job the message had. */

@@ -70,19 +70,21 @@ export class MessageWorker {
     const consumed = partitions ?? Array.from({ length: config.queuePartitions }, (_, partition) => partition);
     // WORKER_PARTITIONS may name partitions beyond QUEUE_PARTITIONS (draining them): by name, not by count.
     const partitionOfQueue = new Map(consumed.map((partition) => [queueName(partition), partition]));
+    // One bound for every message in flight in this process, alone or in a batch.
+    const messagesInFlight = pLimit(config.workerConcurrency);
     const processBatch = createBatchProcessor({
       attempt,
       history,
       metrics: this.metrics,
       maxAttempts,
-      limit: pLimit(config.workerConcurrency),
+      limit: messagesInFlight,
       handOn: async (batch, message, delayMs) => {
         const partition = partitionOfQueue.get(batch.queueName);
         if (partition === undefined) throw new Error(`a batch from ${batch.queueName}, which this worker does not consume`);
         await this.#retryQueue(partition, config, connection).add(MESSAGE_JOB_NAME, message, { jobId: message.id, delay: delayMs });
       },
     });
-    const processor = retryRefusedRecords(createProcessor({ attempt, metrics: this.metrics, maxAttempts, processBatch }));
+    const processor = retryRefusedRecords(createProcessor({ attempt, metrics: this.metrics, maxAttempts, processBatch, limit: messagesInFlight }));
     this.workers = consumed.map((partition) => {
       const worker = new Worker(queueName(partition), processor, {
         connection,
