@@ -1,4 +1,4 @@
-import { createRedis, HistoryStore, KeySchema, queueName, queuePrefix, type RedisClient } from '@msgpipe/shared';
+import { createRedis, HistoryStore, isBatchJob, KeySchema, queueName, queuePrefix, type MessageJobData, type RedisClient } from '@msgpipe/shared';
 import { Timeouts, waitFor } from '@msgpipe/testkit';
 
 /**
@@ -35,46 +35,122 @@ export interface QueueDepths {
   failed: number;
 }
 
+/** A job in one of a queue's lists, and the ids of the messages it carries (more than 1: a batch). */
+export interface ListedJob {
+  id: string;
+  partition: number;
+  messages: string[];
+}
+
+export interface AuditorOptions {
+  /** REDIS_CLUSTER_NODES (`host:port,…`): audit a Redis Cluster, `redisUrl` then giving only credentials. */
+  clusterNodes?: string;
+  /** QUEUE_PARTITIONS: the queues to look in. Default 1. */
+  partitions?: number;
+}
+
 export class Auditor {
   readonly #redis: RedisClient;
+  readonly #keys: KeySchema;
   readonly #history: HistoryStore;
-  readonly #queueKey: (type: string) => string;
+  /** Per partition: a key of its queue. A partition's keys share one slot, so one call may take several. */
+  readonly #queueKeys: Array<(type: string) => string>;
 
   /** `historyMaxEntries`: the HISTORY_MAX_ENTRIES the workers run with (must exceed any IP's share). */
   constructor(
     redisUrl: string,
     prefix: string,
     private readonly historyMaxEntries: number,
+    { clusterNodes, partitions = 1 }: AuditorOptions = {},
   ) {
+    const nodes = clusterNodes?.split(',').map((node) => {
+      const [host = '', port = ''] = node.split(':');
+      return { host, port: Number(port) };
+    });
     // The worker role waits out a Redis restart instead of failing the audit's first read.
-    this.#redis = createRedis({ url: redisUrl, clusterNodes: undefined, prefix }, 'worker', 'fault-audit');
+    this.#redis = createRedis({ url: redisUrl, clusterNodes: nodes, prefix }, 'worker', 'fault-audit');
     this.#redis.on('error', () => {}); // outages are the point of these tests
-    this.#history = new HistoryStore(this.#redis, new KeySchema(prefix));
-    const base = `${queuePrefix(prefix, 0)}:${queueName(0)}`;
-    this.#queueKey = (type) => `${base}:${type}`;
+    this.#keys = new KeySchema(prefix);
+    this.#history = new HistoryStore(this.#redis, this.#keys);
+    this.#queueKeys = Array.from({ length: partitions }, (_, partition) => {
+      const base = `${queuePrefix(prefix, partition)}:${queueName(partition)}`;
+      return (type: string) => `${base}:${type}`;
+    });
   }
 
   get redis(): RedisClient {
     return this.#redis;
   }
 
+  /** Jobs by state, summed over the partitions. */
   async queueDepths(): Promise<QueueDepths> {
-    const [waiting, paused, prioritized, active, delayed, failed] = await Promise.all([
-      this.#redis.llen(this.#queueKey('wait')),
-      this.#redis.llen(this.#queueKey('paused')),
-      this.#redis.zcard(this.#queueKey('prioritized')),
-      this.#redis.llen(this.#queueKey('active')),
-      this.#redis.zcard(this.#queueKey('delayed')),
-      this.#redis.zcard(this.#queueKey('failed')),
-    ]);
-    return { waiting: waiting + paused + prioritized, active, delayed, failed };
+    const depths = await Promise.all(
+      this.#queueKeys.map(async (key) => {
+        const [waiting, paused, prioritized, active, delayed, failed] = await Promise.all([
+          this.#redis.llen(key('wait')),
+          this.#redis.llen(key('paused')),
+          this.#redis.zcard(key('prioritized')),
+          this.#redis.llen(key('active')),
+          this.#redis.zcard(key('delayed')),
+          this.#redis.zcard(key('failed')),
+        ]);
+        return { waiting: waiting + paused + prioritized, active, delayed, failed };
+      }),
+    );
+    return depths.reduce((sum, depth) => ({
+      waiting: sum.waiting + depth.waiting,
+      active: sum.active + depth.active,
+      delayed: sum.delayed + depth.delayed,
+      failed: sum.failed + depth.failed,
+    }));
   }
 
-  /** Ids of the jobs in the active list, with the token of the worker holding each lock (undefined: lock gone). */
+  /** Ids of the jobs in the active lists, with the token of the worker holding each lock (undefined: lock gone). */
   async activeJobs(): Promise<Map<string, string | undefined>> {
-    const ids = await this.#redis.lrange(this.#queueKey('active'), 0, -1);
-    const tokens = ids.length === 0 ? [] : await this.#redis.mget(...ids.map((id) => this.#queueKey(`${id}:lock`)));
-    return new Map(ids.map((id, index) => [id, tokens[index] ?? undefined]));
+    const active = new Map<string, string | undefined>();
+    for (const key of this.#queueKeys) {
+      const ids = await this.#redis.lrange(key('active'), 0, -1);
+      const tokens = ids.length === 0 ? [] : await this.#redis.mget(...ids.map((id) => key(`${id}:lock`)));
+      ids.forEach((id, index) => active.set(id, tokens[index] ?? undefined));
+    }
+    return active;
+  }
+
+  /** The jobs in every partition's `wait` or `active` list, with the messages each carries. */
+  async jobsIn(list: 'wait' | 'active'): Promise<ListedJob[]> {
+    const jobs: ListedJob[] = [];
+    for (const [partition, key] of this.#queueKeys.entries()) {
+      const ids = await this.#redis.lrange(key(list), 0, -1);
+      const data = await Promise.all(ids.map((id) => this.#redis.hget(key(id), 'data')));
+      ids.forEach((id, index) => {
+        // A job finished and removed since the list was read carries nothing to count.
+        if (!data[index]) return;
+        const parsed = JSON.parse(data[index]) as MessageJobData;
+        jobs.push({ id, partition, messages: isBatchJob(parsed) ? parsed.messages.map((message) => message.id) : [parsed.id] });
+      });
+    }
+    return jobs;
+  }
+
+  /** How often each job was found stalled (its worker gone) and handed on: BullMQ's `stc` field; 0 once removed. */
+  async timesStalled(jobs: readonly ListedJob[]): Promise<number[]> {
+    return Promise.all(jobs.map(async ({ id, partition }) => Number((await this.#redis.hget(this.#queueKeys[partition]!(id), 'stc')) ?? 0)));
+  }
+
+  /** Each IP's message count on the all-time leaderboard (0 if absent): for more IPs than `/v1/stats` lists. */
+  async senderCounts(ips: readonly string[]): Promise<Map<string, number>> {
+    const scores = ips.length === 0 ? [] : await this.#redis.zmscore(this.#keys.senders(), ...ips);
+    return new Map(ips.map((ip, index) => [ip, Number(scores[index] ?? 0)]));
+  }
+
+  /**
+   * Ids written to these IPs' histories but still marked not yet counted (Redis Cluster): none
+   * once every record has finished, a retry's included. (Ids a killed worker left in the
+   * `{stats}` counting set are another matter: by design they stay, harmless, for 7 days.)
+   */
+  async uncountedMarks(ips: readonly string[]): Promise<number> {
+    const sizes = await Promise.all(ips.map((ip) => this.#redis.scard(this.#keys.uncounted(ip))));
+    return sizes.reduce((sum, size) => sum + size, 0);
   }
 
   async audit(accepted: Map<string, readonly string[]>): Promise<AuditResult> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { request, type TestResponse } from '@msgpipe/testkit';
+import { request, type RequestOptions, type TestResponse } from '@msgpipe/testkit';
 
 /**
  * A load driver for fault tests: POSTs messages from many client IPs with bounded
@@ -8,8 +8,13 @@ import { request, type TestResponse } from '@msgpipe/testkit';
  */
 export interface LoadOptions {
   baseUrl: string;
-  /** Source addresses (testkit's clientIps), used round-robin: each is a client of its own. */
+  /**
+   * Client addresses, used round-robin: each is a client of its own. IPv4 ones (testkit's
+   * clientIps) are the source address; IPv6 ones need `forwardedFrom`.
+   */
   ips: readonly string[];
+  /** The trusted proxy (a loopback address, with TRUST_PROXY=loopback) IPv6 clients come through. */
+  forwardedFrom?: string;
   /** Requests to send in all (fewer if stop() is called first). */
   total: number;
   /** Requests in flight at once. */
@@ -133,9 +138,11 @@ export function startLoad(options: LoadOptions): RunningLoad {
     try {
       const response = await request(baseUrl, path, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(options.idempotencyKeys && { 'idempotency-key': `${label}-${sequence}` }) },
+        ...asClient(ip, options.forwardedFrom, {
+          'content-type': 'application/json',
+          ...(options.idempotencyKeys && { 'idempotency-key': `${label}-${sequence}` }),
+        }),
         body: JSON.stringify({ message: `hello, load ${label} message ${sequence}` }),
-        localAddress: ip,
         timeoutMs: requestTimeoutMs,
       });
       return record(ip, requestStart, response);
@@ -187,6 +194,17 @@ export function startLoad(options: LoadOptions): RunningLoad {
       return done;
     },
   };
+}
+
+/**
+ * Request options that make the API see `ip` as the client. Loopback has no IPv6 addresses to
+ * send from but ::1, so an IPv6 client comes through `proxy` with X-Forwarded-For, as behind a
+ * load balancer.
+ */
+export function asClient(ip: string, proxy: string | undefined, headers: Record<string, string> = {}): Pick<RequestOptions, 'localAddress' | 'headers'> {
+  if (!ip.includes(':')) return { localAddress: ip, headers };
+  if (!proxy) throw new Error(`IPv6 client ${ip} needs a trusted proxy address to come through`);
+  return { localAddress: proxy, headers: { ...headers, 'x-forwarded-for': ip } };
 }
 
 function isUnavailableBody(text: string): boolean {
