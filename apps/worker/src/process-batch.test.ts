@@ -108,7 +108,7 @@ describe('a batch job (format 2)', () => {
     const metrics = new WorkerMetrics();
     const processBatch = createBatchProcessor({
       attempt: createMessageAttempt({ responder, recorder, history: pipeline.history, logger: silentLogger, metrics }),
-      history: pipeline.history,
+      records: recorder,
       metrics,
       maxAttempts: 5,
       limit: pLimit(10),

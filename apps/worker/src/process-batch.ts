@@ -1,4 +1,4 @@
-import { batchMessagesOf, InvalidJobDataError, MAX_FAILURE_CHARS, type BatchJob, type HistoryStore, type MessageJob } from '@msgpipe/shared';
+import { batchMessagesOf, InvalidJobDataError, MAX_FAILURE_CHARS, type BatchJob, type ExchangeRecorder, type MessageJob } from '@msgpipe/shared';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { LimitFunction } from 'p-limit';
 import { responderBackoffStrategy } from './backoff.js';
@@ -9,8 +9,8 @@ import { isPermanentFailure } from './responders/errors.js';
 
 export interface BatchDeps {
   attempt: MessageAttempt;
-  /** Whether a message is in its IP's history already: a batch run again skips those. */
-  history: Pick<HistoryStore, 'isWritten'>;
+  /** Whether a message's record is complete: a batch run again skips those. */
+  records: Pick<ExchangeRecorder, 'isRecorded'>;
   metrics: WorkerMetrics;
   /** RESPONDER_ATTEMPTS. */
   maxAttempts: number;
@@ -37,7 +37,7 @@ type Outcome = 'completed' | 'retrying';
  * a first run looks nothing up.
  * A failure on the way (Redis down) fails the batch's attempt, and BullMQ runs it again.
  */
-export function createBatchProcessor({ attempt, history, metrics, maxAttempts, limit, handOn }: BatchDeps) {
+export function createBatchProcessor({ attempt, records, metrics, maxAttempts, limit, handOn }: BatchDeps) {
   async function handle(batch: Job<BatchJob>, message: MessageJob): Promise<Outcome> {
     const number = (message.attemptsBefore ?? 0) + 1;
     try {
@@ -64,10 +64,15 @@ export function createBatchProcessor({ attempt, history, metrics, maxAttempts, l
     metrics.jobs.inc({ outcome });
   }
 
-  /** The messages not in their histories yet: one look-up each, paid only by a batch run again. */
+  /**
+   * The messages whose record is not complete: not in their histories yet, or (on a cluster)
+   * written but not counted when the last run died. One look-up each, paid only by a batch run
+   * again; a message run again after its entry was written asks the responder again, and its
+   * record then only completes the count.
+   */
   async function unrecorded(messages: MessageJob[]): Promise<MessageJob[]> {
-    const written = await Promise.all(messages.map((message) => history.isWritten(message.ip, message.id)));
-    return messages.filter((_, index) => !written[index]);
+    const recorded = await Promise.all(messages.map((message) => records.isRecorded(message.ip, message.id)));
+    return messages.filter((_, index) => !recorded[index]);
   }
 
   return async function processBatch(batch: Job<BatchJob>): Promise<void> {

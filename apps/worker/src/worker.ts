@@ -61,9 +61,8 @@ export class MessageWorker {
     this.#logger = logger;
     this.#shutdownTimeoutMs = config.shutdownTimeoutMs;
     const keys = new KeySchema(config.redis.prefix);
-    const recorder = new GroupCommitRecorder(
-      new RefusalAwareRecorder(connection, keys, { history: config.history, onlineWindowSeconds: config.onlineWindowSeconds }),
-    );
+    const records = new RefusalAwareRecorder(connection, keys, { history: config.history, onlineWindowSeconds: config.onlineWindowSeconds });
+    const recorder = new GroupCommitRecorder(records);
     const history = new HistoryStore(connection, keys);
     const attempt = createMessageAttempt({ responder: this.#wrap(responder, config, connection, keys), recorder, history, logger, metrics: this.metrics });
     const maxAttempts = config.responderPolicy.attempts;
@@ -74,7 +73,7 @@ export class MessageWorker {
     const messagesInFlight = pLimit(config.workerConcurrency);
     const processBatch = createBatchProcessor({
       attempt,
-      history,
+      records,
       metrics: this.metrics,
       maxAttempts,
       limit: messagesInFlight,

@@ -178,8 +178,12 @@ describe('recordMany on Redis Cluster after a worker died between the steps', ()
     await cluster.zadd(keys.counting(), NOW, afterStep2!.entry.id, NOW, afterStep3!.entry.id);
     expect((await stats.read(10, NOW)).totalMessages).toBe(2);
 
+    // A batch run again looks these up: only step 3's message is recorded in full.
+    const isRecorded = (items: typeof retry) => Promise.all(items.map(({ ip, entry: { id } }) => recorder.isRecorded(ip, id)));
     const retry = [afterStep1!, afterStep2!, afterStep3!, neverRecorded!, afterStep1!];
+    expect(await isRecorded(retry)).toEqual([false, false, true, false, false]);
     expect(await recorder.recordMany(retry, NOW)).toEqual([false, false, false, true, false]);
+    expect(await isRecorded(retry)).toEqual([true, true, true, true, true]);
 
     const snapshot = await stats.read(10, NOW);
     expect(snapshot.totalMessages).toBe(4);

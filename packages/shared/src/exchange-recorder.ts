@@ -60,6 +60,18 @@ export class ExchangeRecorder {
   ) {}
 
   /** True when this call wrote the entry, false when the message had been recorded before. */
+  /**
+   * Whether the message's record is complete: its entry written and, on a cluster, counted too.
+   * A worker that died between the cluster's steps leaves a message written but marked
+   * uncounted; recording it again writes nothing and completes the count.
+   */
+  async isRecorded(ip: string, id: string): Promise<boolean> {
+    const written = this.redis.zscore(this.keys.written(ip), id);
+    if (!this.redis.isCluster) return (await written) !== null;
+    const [score, uncounted] = await Promise.all([written, this.redis.sismember(this.keys.uncounted(ip), id)]);
+    return score !== null && uncounted === 0;
+  }
+
   async record(ip: string, entry: HistoryEntry, now = Date.now()): Promise<boolean> {
     const [written] = await this.recordMany([{ ip, entry }], now);
     return written === true;
