@@ -65,6 +65,20 @@ describe('responder retries through BullMQ', () => {
     expect(await pipeline.metric('msgpipe_worker_jobs_total', { outcome: 'failed' })).toBe(1);
   });
 
+  it('fails for good on a 5 MB answer: one call, nothing of it in the history or the cache', async () => {
+    const { pipeline, upstream } = await webhookPipeline(() => ({ json: { response: 'x'.repeat(5_000_000) } }));
+    const job = await pipeline.enqueue('tell me everything', '203.0.113.15');
+
+    expect(await pipeline.finished(job)).toBe('failed');
+    expect(upstream.calls).toHaveLength(1);
+    const [entry] = await pipeline.entriesOf(job);
+    expect(entry).toMatchObject({ status: 'failed' });
+    expect(entry!.response).toBeUndefined();
+    expect(JSON.stringify(entry).length).toBeLessThan(1000);
+    expect(await pipeline.connection.keys(`${pipeline.keys.prefix}:cache:*`)).toEqual([]);
+    expect(await pipeline.metric('msgpipe_responder_calls_total', { responder: 'webhook', outcome: 'permanent' })).toBe(1);
+  });
+
   it('stops after RESPONDER_ATTEMPTS, though the job itself allows more', async () => {
     const { pipeline, upstream } = await webhookPipeline(() => ({ status: 503, json: { error: 'still down' } }), { RESPONDER_ATTEMPTS: '2' });
     const job = await pipeline.enqueue('persistent', '203.0.113.11');

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** One request the fake upstream received. */
@@ -13,10 +13,14 @@ export interface UpstreamCall {
   body: string;
 }
 
-/** What to answer: `json` is serialised, `text` sent as is; `hang` never answers (until close). */
+/**
+ * What to answer: `json` is serialised, `text` sent as is; `endless` is sent again and again,
+ * chunked, for as long as the client reads it; `hang` never answers (until close).
+ */
 export type UpstreamReply =
   | { status?: number; headers?: Record<string, string>; json: unknown }
   | { status?: number; headers?: Record<string, string>; text: string }
+  | { status?: number; headers?: Record<string, string>; endless: string }
   | { hang: true };
 
 export type UpstreamHandler = (call: UpstreamCall, index: number) => UpstreamReply | Promise<UpstreamReply>;
@@ -29,6 +33,7 @@ export class FakeUpstream {
   readonly calls: UpstreamCall[] = [];
   readonly #server: Server;
   #url = '';
+  #endlessClosed = 0;
 
   private constructor(handler: UpstreamHandler) {
     this.#server = createServer((request, response) => {
@@ -46,6 +51,7 @@ export class FakeUpstream {
         Promise.resolve(handler(call, this.calls.length - 1)).then(
           (reply) => {
             if ('hang' in reply) return;
+            if ('endless' in reply) return this.#sendEndlessly(response, reply);
             const text = 'json' in reply ? JSON.stringify(reply.json) : reply.text;
             response.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers }).end(text);
           },
@@ -53,6 +59,22 @@ export class FakeUpstream {
         );
       });
     });
+  }
+
+  /** Writes the chunk whenever the socket takes more, until the client hangs up. */
+  #sendEndlessly(response: ServerResponse, { status, headers, endless }: { status?: number; headers?: Record<string, string>; endless: string }): void {
+    response.writeHead(status ?? 200, { 'content-type': 'application/json', ...headers });
+    response.on('close', () => this.#endlessClosed++);
+    const pump = () => {
+      while (!response.destroyed && response.write(endless));
+    };
+    response.on('drain', pump);
+    pump();
+  }
+
+  /** Endless answers whose client hung up: a client that stops reading closes the connection. */
+  get endlessAnswersClosed(): number {
+    return this.#endlessClosed;
   }
 
   static async start(handler: UpstreamHandler): Promise<FakeUpstream> {

@@ -33,7 +33,7 @@ describe('loadConfig defaults', () => {
     expect(config.enqueueBatch).toEqual({ maxMessages: 50, maxBytes: 1_048_576 });
     expect(config.workerPartitions).toBeUndefined();
     expect(config.responder).toEqual({ kind: 'rules', rulesFile: undefined });
-    expect(config.responderPolicy).toEqual({ timeoutMs: 10_000, attempts: 5, maxPerSecond: 0, cacheTtlSeconds: 60 });
+    expect(config.responderPolicy).toEqual({ timeoutMs: 10_000, attempts: 5, maxPerSecond: 0, cacheTtlSeconds: 60, maxResponseBytes: 65_536 });
     expect(config.logLevel).toBe('info');
     expect(config.localRedisPort).toBe(6390);
     expect(config.workers).toBe(1);
@@ -172,9 +172,23 @@ describe('responder settings', () => {
     expect(webhook.responder).toEqual({ kind: 'webhook', url: 'http://127.0.0.1:9/hook', secret: 'a-secret-of-16-chars' });
     expect(webhook.responderPolicy.cacheTtlSeconds).toBe(60);
     const openai = loadConfig({ RESPONDER: 'openai', OPENAI_BASE_URL: 'https://api.example/v1', OPENAI_API_KEY: 'sk-x', OPENAI_MODEL: 'm' });
-    expect(openai.responder).toEqual({ kind: 'openai', baseUrl: 'https://api.example/v1', apiKey: 'sk-x', model: 'm', systemPrompt: undefined });
+    expect(openai.responder).toEqual({
+      kind: 'openai',
+      baseUrl: 'https://api.example/v1',
+      apiKey: 'sk-x',
+      model: 'm',
+      systemPrompt: undefined,
+      maxTokens: 4096,
+      maxTokensField: 'max_completion_tokens',
+    });
     expect(openai.responderPolicy.cacheTtlSeconds).toBe(0);
     expect(loadConfig({ RESPONDER: 'openai', OPENAI_BASE_URL: 'https://a/v1', OPENAI_API_KEY: 'k', OPENAI_MODEL: 'm', RESPONSE_CACHE_TTL_SECONDS: '30' }).responderPolicy.cacheTtlSeconds).toBe(30);
+  });
+
+  it('bounds what is read of an answer (RESPONSE_MAX_BYTES) and what openai may generate (OPENAI_MAX_TOKENS)', () => {
+    expect(loadConfig({ RESPONSE_MAX_BYTES: '2048' }).responderPolicy.maxResponseBytes).toBe(2048);
+    const openai = loadConfig({ RESPONDER: 'openai', OPENAI_BASE_URL: 'https://a/v1', OPENAI_API_KEY: 'k', OPENAI_MODEL: 'm', OPENAI_MAX_TOKENS: '300', OPENAI_MAX_TOKENS_FIELD: 'max_tokens' });
+    expect(openai.responder).toMatchObject({ maxTokens: 300, maxTokensField: 'max_tokens' });
   });
 
   it.each([
@@ -220,6 +234,9 @@ describe('loadConfig errors', () => {
     ['RESPONDER_SECRET', 'short', /RESPONDER_SECRET: expected at least 16 characters/],
     ['RESPONDER_ATTEMPTS', '0', /RESPONDER_ATTEMPTS: expected an integer from 1/],
     ['RESPONSE_CACHE_TTL_SECONDS', '-1', /RESPONSE_CACHE_TTL_SECONDS: expected an integer from 0/],
+    ['RESPONSE_MAX_BYTES', '1023', /RESPONSE_MAX_BYTES: expected an integer from 1024 to 16777216/],
+    ['OPENAI_MAX_TOKENS', '0', /OPENAI_MAX_TOKENS: expected an integer from 1/],
+    ['OPENAI_MAX_TOKENS_FIELD', 'tokens', /OPENAI_MAX_TOKENS_FIELD: expected max_completion_tokens or max_tokens/],
   ])('rejects %s=%j with a ConfigError naming the variable and what it expects', (name, value, expected) => {
     const error = configError({ [name]: value });
     expect(error).toBeInstanceOf(Error);

@@ -125,10 +125,15 @@ export const envSchema = z.object({
   RESPONDER_ATTEMPTS: integer(1, 20).default(5),
   RESPONDER_MAX_PER_SECOND: integer(0, 1_000_000).default(0),
   RESPONSE_CACHE_TTL_SECONDS: integer(0, 86_400).optional(),
+  RESPONSE_MAX_BYTES: integer(1024, 16_777_216).default(65_536),
   OPENAI_BASE_URL: httpUrl.optional(),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_MODEL: z.string().optional(),
   OPENAI_SYSTEM_PROMPT: z.string().optional(),
+  OPENAI_MAX_TOKENS: integer(1, 1_000_000).default(4096),
+  OPENAI_MAX_TOKENS_FIELD: z
+    .enum(['max_completion_tokens', 'max_tokens'], { error: 'expected max_completion_tokens or max_tokens' })
+    .default('max_completion_tokens'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
   LOCAL_REDIS_PORT: integer(1, 65_535).default(6390),
@@ -148,7 +153,16 @@ export type Env = z.output<typeof envSchema>;
 export type ResponderConfig =
   | { readonly kind: 'rules'; readonly rulesFile: string | undefined }
   | { readonly kind: 'webhook'; readonly url: string; readonly secret: string }
-  | { readonly kind: 'openai'; readonly baseUrl: string; readonly apiKey: string; readonly model: string; readonly systemPrompt: string | undefined };
+  | {
+      readonly kind: 'openai';
+      readonly baseUrl: string;
+      readonly apiKey: string;
+      readonly model: string;
+      readonly systemPrompt: string | undefined;
+      /** OPENAI_MAX_TOKENS, sent as OPENAI_MAX_TOKENS_FIELD: the longest completion to generate. */
+      readonly maxTokens: number;
+      readonly maxTokensField: Env['OPENAI_MAX_TOKENS_FIELD'];
+    };
 
 export interface Config {
   readonly port: number;
@@ -190,6 +204,8 @@ export interface Config {
     readonly maxPerSecond: number;
     /** 0: no cache. Default 60, but 0 for openai, whose answers depend on the conversation. */
     readonly cacheTtlSeconds: number;
+    /** RESPONSE_MAX_BYTES: the most of an upstream's reply that is read; a longer one fails the message for good. */
+    readonly maxResponseBytes: number;
   };
   readonly logLevel: Env['LOG_LEVEL'];
   readonly shutdownTimeoutMs: number;
@@ -258,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       attempts: e.RESPONDER_ATTEMPTS,
       maxPerSecond: e.RESPONDER_MAX_PER_SECOND,
       cacheTtlSeconds: e.RESPONSE_CACHE_TTL_SECONDS ?? (e.RESPONDER === 'openai' ? 0 : 60),
+      maxResponseBytes: e.RESPONSE_MAX_BYTES,
     },
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
@@ -274,7 +291,15 @@ function responderConfig(e: Env): ResponderConfig {
     case 'webhook':
       return { kind: 'webhook', url: e.RESPONDER_URL!, secret: e.RESPONDER_SECRET! };
     case 'openai':
-      return { kind: 'openai', baseUrl: e.OPENAI_BASE_URL!, apiKey: e.OPENAI_API_KEY!, model: e.OPENAI_MODEL!, systemPrompt: e.OPENAI_SYSTEM_PROMPT };
+      return {
+        kind: 'openai',
+        baseUrl: e.OPENAI_BASE_URL!,
+        apiKey: e.OPENAI_API_KEY!,
+        model: e.OPENAI_MODEL!,
+        systemPrompt: e.OPENAI_SYSTEM_PROMPT,
+        maxTokens: e.OPENAI_MAX_TOKENS,
+        maxTokensField: e.OPENAI_MAX_TOKENS_FIELD,
+      };
   }
 }
 

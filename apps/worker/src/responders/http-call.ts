@@ -1,3 +1,4 @@
+import { readAtMost, type BoundedBody } from './bounded-body.js';
 import { isTransientStatus, parseRetryAfter, PermanentResponderError, TransientResponderError } from './errors.js';
 
 export interface JsonPostOptions {
@@ -7,22 +8,52 @@ export interface JsonPostOptions {
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
+  /** RESPONSE_MAX_BYTES: the most of a reply's body that is read; a longer reply fails for good. */
+  maxResponseBytes: number;
   fetch?: typeof fetch;
 }
 
 /** Longest error body quoted in a log line. */
 const DETAIL_CHARS = 300;
+/** What is read of an error answer: enough for DETAIL_CHARS characters of any script. */
+const DETAIL_BYTES = DETAIL_CHARS * 4;
+
+interface Exchange {
+  status: number;
+  retryAfter: string | null;
+  body: BoundedBody;
+}
 
 /**
  * POSTs a JSON body and returns the parsed JSON reply, classifying every way it can fail:
  * a timeout (the whole exchange, body included), a network error, 408/429/5xx are transient
- * (with the upstream's Retry-After); any other non-2xx, a redirect or a reply that is not
- * JSON is permanent.
+ * (with the upstream's Retry-After); any other non-2xx, a redirect, a reply over
+ * maxResponseBytes or a reply that is not JSON is permanent.
  */
-export async function postJson({ upstream, url, headers, body, timeoutMs, fetch: fetchImpl = fetch }: JsonPostOptions): Promise<unknown> {
-  let status: number;
-  let text: string;
-  let retryAfter: string | null;
+export async function postJson(options: JsonPostOptions): Promise<unknown> {
+  const { upstream, maxResponseBytes } = options;
+  const { status, retryAfter, body } = await exchange(options);
+
+  if (isTransientStatus(status)) {
+    throw new TransientResponderError(`${upstream} answered HTTP ${status}`, { retryAfterMs: parseRetryAfter(retryAfter) });
+  }
+  if (status < 200 || status > 299) {
+    throw new PermanentResponderError(`${upstream} answered HTTP ${status}`, { detail: body.text.slice(0, DETAIL_CHARS) });
+  }
+  if (!body.complete) {
+    throw new PermanentResponderError(`${upstream} answered more than ${maxResponseBytes} bytes (RESPONSE_MAX_BYTES)`, {
+      detail: body.text.slice(0, DETAIL_CHARS),
+    });
+  }
+  try {
+    return JSON.parse(body.text) as unknown;
+  } catch {
+    throw new PermanentResponderError(`${upstream} answered with a body that is not JSON`, { detail: body.text.slice(0, DETAIL_CHARS) });
+  }
+}
+
+/** The request and as much of the answer as is needed; a failure on the way is transient. */
+async function exchange({ upstream, url, headers, body, timeoutMs, maxResponseBytes, fetch: fetchImpl = fetch }: JsonPostOptions): Promise<Exchange> {
   try {
     const response = await fetchImpl(url, {
       method: 'POST',
@@ -32,27 +63,17 @@ export async function postJson({ upstream, url, headers, body, timeoutMs, fetch:
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
-    status = response.status;
-    retryAfter = response.headers.get('retry-after');
-    text = await response.text();
+    const { status } = response;
+    const retryAfter = response.headers.get('retry-after');
+    // A transient failure's body is never shown; an error's only its start, for the log.
+    const limit = isTransientStatus(status) ? 0 : status >= 200 && status <= 299 ? maxResponseBytes : Math.min(DETAIL_BYTES, maxResponseBytes);
+    return { status, retryAfter, body: await readAtMost(response, limit) };
   } catch (error) {
     if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
       throw new TransientResponderError(`${upstream} did not answer within ${timeoutMs} ms`, { cause: error });
     }
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
     throw new TransientResponderError(`${upstream} unreachable (${describe(error)}${cause})`, { cause: error });
-  }
-
-  if (isTransientStatus(status)) {
-    throw new TransientResponderError(`${upstream} answered HTTP ${status}`, { retryAfterMs: parseRetryAfter(retryAfter) });
-  }
-  if (status < 200 || status > 299) {
-    throw new PermanentResponderError(`${upstream} answered HTTP ${status}`, { detail: text.slice(0, DETAIL_CHARS) });
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new PermanentResponderError(`${upstream} answered with a body that is not JSON`, { detail: text.slice(0, DETAIL_CHARS) });
   }
 }
 

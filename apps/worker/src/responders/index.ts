@@ -19,14 +19,23 @@ export function createResponder({ responder, responderPolicy }: Pick<Config, 're
     case 'rules':
       return new RulesResponder(responder.rulesFile === undefined ? undefined : loadRulesFile(responder.rulesFile));
     case 'webhook':
-      return new WebhookResponder({ url: responder.url, secret: responder.secret, timeoutMs: responderPolicy.timeoutMs, fetch: deps.fetch });
+      return new WebhookResponder({
+        url: responder.url,
+        secret: responder.secret,
+        timeoutMs: responderPolicy.timeoutMs,
+        maxResponseBytes: responderPolicy.maxResponseBytes,
+        fetch: deps.fetch,
+      });
     case 'openai':
       return new OpenAIResponder({
         baseUrl: responder.baseUrl,
         apiKey: responder.apiKey,
         model: responder.model,
         systemPrompt: responder.systemPrompt,
+        maxTokens: responder.maxTokens,
+        maxTokensField: responder.maxTokensField,
         timeoutMs: responderPolicy.timeoutMs,
+        maxResponseBytes: responderPolicy.maxResponseBytes,
         fetch: deps.fetch,
       });
   }

@@ -44,19 +44,25 @@ afterEach(async () => {
   upstream = undefined;
 });
 
-async function responderAt(handler: UpstreamHandler, options: { baseSuffix?: string; systemPrompt?: string; timeoutMs?: number } = {}) {
+async function responderAt(
+  handler: UpstreamHandler,
+  options: { baseSuffix?: string; systemPrompt?: string; timeoutMs?: number; maxTokensField?: 'max_completion_tokens' | 'max_tokens' } = {},
+) {
   upstream = await FakeUpstream.start(handler);
   return new OpenAIResponder({
     baseUrl: `${upstream.url}${options.baseSuffix ?? '/v1'}`,
     apiKey: API_KEY,
     model: 'tiny-model',
     systemPrompt: options.systemPrompt,
+    maxTokens: 256,
+    maxTokensField: options.maxTokensField ?? 'max_completion_tokens',
     timeoutMs: options.timeoutMs ?? 2000,
+    maxResponseBytes: 65_536,
   });
 }
 
 describe('OpenAIResponder', () => {
-  it('sends the model, the key, the system prompt and the conversation so far, and answers with the completion', async () => {
+  it('sends the model, the key, the system prompt, the conversation so far and a bound on the completion, and answers with it', async () => {
     const responder = await responderAt(checkedCompletion, { systemPrompt: 'You are terse.' });
     const context = contextWith(HISTORY);
 
@@ -75,13 +81,20 @@ describe('OpenAIResponder', () => {
         { role: 'assistant', content: 'Blue too.' },
         { role: 'user', content: 'and grass?' },
       ],
+      max_completion_tokens: 256,
     });
   });
 
   it('accepts a base URL with a trailing slash, and works without history or system prompt', async () => {
     const responder = await responderAt(checkedCompletion, { baseSuffix: '/v1/' });
     expect(await responder.respond('first words', contextWith([]))).toBe('echo: first words');
-    expect(JSON.parse(upstream!.calls[0]!.body)).toEqual({ model: 'tiny-model', messages: [{ role: 'user', content: 'first words' }] });
+    expect(JSON.parse(upstream!.calls[0]!.body)).toEqual({ model: 'tiny-model', messages: [{ role: 'user', content: 'first words' }], max_completion_tokens: 256 });
+  });
+
+  it('sends the bound as max_tokens to servers that only know that name (OPENAI_MAX_TOKENS_FIELD)', async () => {
+    const responder = await responderAt(checkedCompletion, { maxTokensField: 'max_tokens' });
+    expect(await responder.respond('hi', contextWith([]))).toBe('echo: hi');
+    expect(JSON.parse(upstream!.calls[0]!.body)).toEqual({ model: 'tiny-model', messages: [{ role: 'user', content: 'hi' }], max_tokens: 256 });
   });
 
   it.each([

@@ -10,7 +10,15 @@ export interface OpenAIResponderOptions {
   apiKey: string;
   model: string;
   systemPrompt: string | undefined;
+  /**
+   * The longest completion the model may generate, sent as `maxTokensField`: OpenAI's current
+   * models want max_completion_tokens, some compatible servers only know max_tokens.
+   */
+  maxTokens: number;
+  maxTokensField: 'max_completion_tokens' | 'max_tokens';
   timeoutMs: number;
+  /** RESPONSE_MAX_BYTES. */
+  maxResponseBytes: number;
   fetch?: typeof fetch;
 }
 
@@ -47,14 +55,15 @@ export class OpenAIResponder implements Responder {
   }
 
   async respond(message: string, context: ResponderContext): Promise<string> {
-    const { apiKey, model, systemPrompt, timeoutMs, fetch } = this.options;
+    const { apiKey, model, systemPrompt, maxTokens, maxTokensField, timeoutMs, maxResponseBytes, fetch } = this.options;
     const messages = chatMessages(message, await context.history(), systemPrompt);
     const reply = await postJson({
       upstream: 'openai',
       url: this.#url,
       headers: { authorization: `Bearer ${apiKey}` },
-      body: JSON.stringify({ model, messages }),
+      body: JSON.stringify({ model, messages, [maxTokensField]: maxTokens }),
       timeoutMs,
+      maxResponseBytes,
       fetch,
     });
     const parsed = completion.safeParse(reply);

@@ -34,7 +34,7 @@ describe('rules files', () => {
 
   it('is what createResponder builds for RESPONDER=rules with RESPONDER_RULES_FILE', async () => {
     const file = writeRules('chosen.json', '[{"pattern": "x", "reply": "from the file"}]');
-    const responder = createResponder({ responder: { kind: 'rules', rulesFile: file }, responderPolicy: { timeoutMs: 1000, attempts: 5, maxPerSecond: 0, cacheTtlSeconds: 0 } });
+    const responder = createResponder({ responder: { kind: 'rules', rulesFile: file }, responderPolicy: { timeoutMs: 1000, attempts: 5, maxPerSecond: 0, cacheTtlSeconds: 0, maxResponseBytes: 65_536 } });
     expect(await responder.respond('x', context)).toBe('from the file');
   });
 

@@ -21,7 +21,7 @@ afterEach(async () => {
 
 async function responderAnswering(handler: UpstreamHandler, timeoutMs = 2000): Promise<WebhookResponder> {
   upstream = await FakeUpstream.start(handler);
-  return new WebhookResponder({ url: `${upstream.url}/hooks/msgpipe`, secret: SECRET, timeoutMs });
+  return new WebhookResponder({ url: `${upstream.url}/hooks/msgpipe`, secret: SECRET, timeoutMs, maxResponseBytes: 65_536 });
 }
 
 describe('WebhookResponder', () => {
@@ -79,7 +79,7 @@ describe('WebhookResponder', () => {
     const url = upstream.url;
     await upstream.close();
     upstream = undefined;
-    const failure = new WebhookResponder({ url, secret: SECRET, timeoutMs: 2000 }).respond('hi', context);
+    const failure = new WebhookResponder({ url, secret: SECRET, timeoutMs: 2000, maxResponseBytes: 65_536 }).respond('hi', context);
     await expect(failure).rejects.toBeInstanceOf(TransientResponderError);
     await expect(failure).rejects.toThrow(/webhook unreachable/);
   });

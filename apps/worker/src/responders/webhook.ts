@@ -9,6 +9,8 @@ export interface WebhookResponderOptions {
   /** RESPONDER_SECRET: the HMAC key of the signature header. */
   secret: string;
   timeoutMs: number;
+  /** RESPONSE_MAX_BYTES. */
+  maxResponseBytes: number;
   fetch?: typeof fetch;
 }
 
@@ -23,7 +25,7 @@ export class WebhookResponder implements Responder {
   constructor(private readonly options: WebhookResponderOptions) {}
 
   async respond(message: string, { id, ip, sendTime }: ResponderContext): Promise<string> {
-    const { url, secret, timeoutMs, fetch } = this.options;
+    const { url, secret, timeoutMs, maxResponseBytes, fetch } = this.options;
     const body = JSON.stringify({ id, ip, message, sendTime });
     const reply = await postJson({
       upstream: 'webhook',
@@ -31,6 +33,7 @@ export class WebhookResponder implements Responder {
       headers: { [WEBHOOK_SIGNATURE_HEADER]: signWebhookBody(secret, body) },
       body,
       timeoutMs,
+      maxResponseBytes,
       fetch,
     });
     const parsed = webhookReply.safeParse(reply);
