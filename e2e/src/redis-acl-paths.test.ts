@@ -210,10 +210,10 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
     const history = await finishedHistory(ip, [doomed, refused]);
     expect(history).toHaveLength(2);
     const expected = [
-      { id: doomed, error: 'webhook answered HTTP 503', calls: RESPONDER_ATTEMPTS, delayed: RESPONDER_ATTEMPTS - 1 },
-      { id: refused, error: 'webhook answered HTTP 400', calls: 1, delayed: 0 },
+      { id: doomed, error: 'the responder is unavailable', detail: 'webhook answered HTTP 503', calls: RESPONDER_ATTEMPTS, delayed: RESPONDER_ATTEMPTS - 1 },
+      { id: refused, error: 'the responder refused the message', detail: 'webhook answered HTTP 400', calls: 1, delayed: 0 },
     ];
-    for (const { id, error, calls, delayed } of expected) {
+    for (const { id, error, detail, calls, delayed } of expected) {
       expect(once(history, id)).toEqual([expect.objectContaining({ id, status: 'failed', error })]);
       expect(upstream.callsFor(id)).toHaveLength(calls);
       const message = await request(pipeline.baseUrl, `/v1/messages/${id}`, { localAddress: ip });
@@ -221,7 +221,8 @@ describe('the ACL user of deploy/redis-acl.conf on the retry, failure and stalle
       expect(message.json()).toMatchObject({ id, status: 'failed', error, ip });
       // BullMQ failed the job (moveToFinished, removeOnFail's trimming included) as msgpipe.
       await until(`job ${id} in BullMQ's failed set`, async () => (await admin.zscore(`${QUEUE}:failed`, id)) !== null);
-      expect(await admin.hget(`${QUEUE}:${id}`, 'failedReason')).toBe(error);
+      // The sender reads a generic reason; the dashboard shows admins the detail.
+      expect(await admin.hget(`${QUEUE}:${id}`, 'failedReason')).toBe(detail);
       const events = await eventsOf(id);
       expect(events.filter((event) => event === 'delayed'), events.join(',')).toHaveLength(delayed);
       await pipeline.worker.waitForOutput(new RegExp(`"id":"${id}".*message failed for good`));

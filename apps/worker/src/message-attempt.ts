@@ -1,6 +1,7 @@
 import type { HistoryEntry, HistoryStore, Logger, MessageJob } from '@msgpipe/shared';
 import type { WorkerMetrics } from './metrics.js';
-import { PermanentResponderError } from './responders/errors.js';
+import { failureReasonOf, PermanentResponderError } from './responders/errors.js';
+import { knownReason } from './responders/failure-reasons.js';
 import type { Responder, ResponderContext } from './responders/responder.js';
 
 /** Exchanges a responder may see as the conversation so far (the openai responder does). */
@@ -32,8 +33,8 @@ export const describeError = (error: unknown) => (error instanceof Error ? error
  * Generates the response to a message, then records the exchange (history entry and counters)
  * in one idempotent step: a message run again (worker crash, stalled lock, retry after a failed
  * write) turns the record into a no-op. A failure on the attempt `isLast` says is the last is
- * recorded as `failed` with its error; either way the error is thrown for the caller to retry
- * or end the message.
+ * recorded as `failed` with its reason (the sender reads it: see failure-reasons.ts), its detail
+ * logged; either way the error is thrown for the caller to retry or end the message.
  */
 export function createMessageAttempt({ responder, recorder, history, logger, metrics }: AttemptDeps): MessageAttempt {
   async function record(ip: string, entry: HistoryEntry): Promise<void> {
@@ -57,13 +58,14 @@ export function createMessageAttempt({ responder, recorder, history, logger, met
     const { id, ip, message, sendTime } = data;
     let response: string;
     try {
-      if (data.failure !== undefined) throw new PermanentResponderError(data.failure);
+      // Handed on by a batch, which logged the failure's detail.
+      if (data.failure !== undefined) throw new PermanentResponderError(data.failure, { reason: knownReason(data.failure) });
       response = await responder.respond(message, contextOf(data));
     } catch (error) {
       if (!isLast(error)) throw error;
       const detail = error instanceof PermanentResponderError ? error.detail : undefined;
       logger.warn({ id, attempts: attempt, err: describeError(error), detail }, 'message failed for good');
-      await record(ip, { id, message, sendTime, status: 'failed', error: describeError(error), respondedAt: new Date().toISOString() });
+      await record(ip, { id, message, sendTime, status: 'failed', error: failureReasonOf(error), respondedAt: new Date().toISOString() });
       throw error;
     }
     await record(ip, { id, message, sendTime, status: 'completed', response, respondedAt: new Date().toISOString() });

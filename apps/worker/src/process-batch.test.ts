@@ -8,6 +8,7 @@ import { WorkerMetrics } from './metrics.js';
 import { pipelinePerTest, silentLogger } from './pipeline.fixture.js';
 import { createBatchProcessor } from './process-batch.js';
 import { PermanentResponderError } from './responders/errors.js';
+import { FailureReason } from './responders/failure-reasons.js';
 import type { Responder } from './responders/responder.js';
 
 const newPipeline = pipelinePerTest();
@@ -49,7 +50,7 @@ describe('a batch job (format 2)', () => {
   it('fails one message for good and retries another alone, while the others complete', async () => {
     const pipeline = newPipeline();
     const responder = scripted((message, call) => {
-      if (message === 'doomed') return new PermanentResponderError('upstream said 400');
+      if (message === 'doomed') return new PermanentResponderError('upstream said 400', { reason: FailureReason.refused });
       if (message === 'flaky' && call === 1) return new Error('upstream hiccup');
       return undefined;
     });
@@ -67,8 +68,9 @@ describe('a batch job (format 2)', () => {
     expect(await pipeline.entriesOf(alsoFine!)).toEqual([expect.objectContaining({ status: 'completed' })]);
     // The doomed one fails in a job of its own, without asking the responder again.
     expect(await pipeline.finished(doomed!)).toBe('failed');
-    expect((await pipeline.queue.getJob(doomed!.id))?.failedReason).toBe('upstream said 400');
-    expect(await pipeline.entriesOf(doomed!)).toEqual([expect.objectContaining({ status: 'failed', error: 'upstream said 400' })]);
+    // It carries the reason its sender is told; the detail stayed in the batch's log line.
+    expect((await pipeline.queue.getJob(doomed!.id))?.failedReason).toBe('the responder refused the message');
+    expect(await pipeline.entriesOf(doomed!)).toEqual([expect.objectContaining({ status: 'failed', error: 'the responder refused the message' })]);
     // The flaky one goes on as a job of its own, its id as job id, its first attempt behind it.
     const alone = await waitFor('the flaky message in a job of its own', () => pipeline.queue.getJob(flaky!.id));
     expect(alone.data).toMatchObject({ ...flaky, attemptsBefore: 1 });
@@ -92,7 +94,7 @@ describe('a batch job (format 2)', () => {
     expect(await pipeline.finished(batch)).toBe('completed');
     expect(await pipeline.finished(never!)).toBe('failed');
     expect(responder.calls.get('never')).toBe(2);
-    expect(await pipeline.entriesOf(never!)).toEqual([expect.objectContaining({ status: 'failed', error: 'upstream down' })]);
+    expect(await pipeline.entriesOf(never!)).toEqual([expect.objectContaining({ status: 'failed', error: 'the responder failed' })]);
   });
 
   it('run again after a crash, answers only the messages it had not recorded', async () => {
@@ -110,6 +112,7 @@ describe('a batch job (format 2)', () => {
       attempt: createMessageAttempt({ responder, recorder, history: pipeline.history, logger: silentLogger, metrics }),
       records: recorder,
       metrics,
+      logger: silentLogger,
       maxAttempts: 5,
       limit: pLimit(10),
       handOn: () => Promise.reject(new Error('nothing fails here')),

@@ -1,17 +1,18 @@
-import { batchMessagesOf, InvalidJobDataError, MAX_FAILURE_CHARS, type BatchJob, type ExchangeRecorder, type MessageJob } from '@msgpipe/shared';
+import { batchMessagesOf, InvalidJobDataError, type BatchJob, type ExchangeRecorder, type Logger, type MessageJob } from '@msgpipe/shared';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { LimitFunction } from 'p-limit';
 import { responderBackoffStrategy } from './backoff.js';
 import { describeError, type MessageAttempt } from './message-attempt.js';
 import type { WorkerMetrics } from './metrics.js';
 import { RecordRefusedError } from './record-refusals.js';
-import { isPermanentFailure } from './responders/errors.js';
+import { failureReasonOf, isPermanentFailure, PermanentResponderError } from './responders/errors.js';
 
 export interface BatchDeps {
   attempt: MessageAttempt;
   /** Whether a message's record is complete: a batch run again skips those. */
   records: Pick<ExchangeRecorder, 'isRecorded'>;
   metrics: WorkerMetrics;
+  logger: Logger;
   /** RESPONDER_ATTEMPTS. */
   maxAttempts: number;
   /** WORKER_CONCURRENCY: messages in flight in this process, however they are batched. */
@@ -19,7 +20,7 @@ export interface BatchDeps {
   /**
    * Puts a message that failed back on the batch's queue as a job of its own (format 1, its id
    * as job id), `delayMs` from now, with `attemptsBefore` attempts behind it, and its `failure`
-   * when it failed for good.
+   * (the reason its sender is told) when it failed for good.
    */
   handOn(batch: Job<BatchJob>, message: MessageJob, delayMs: number): Promise<void>;
 }
@@ -37,7 +38,7 @@ type Outcome = 'completed' | 'retrying';
  * a first run looks nothing up.
  * A failure on the way (Redis down) fails the batch's attempt, and BullMQ runs it again.
  */
-export function createBatchProcessor({ attempt, records, metrics, maxAttempts, limit, handOn }: BatchDeps) {
+export function createBatchProcessor({ attempt, records, metrics, logger, maxAttempts, limit, handOn }: BatchDeps) {
   async function handle(batch: Job<BatchJob>, message: MessageJob): Promise<Outcome> {
     const number = (message.attemptsBefore ?? 0) + 1;
     try {
@@ -48,7 +49,10 @@ export function createBatchProcessor({ attempt, records, metrics, maxAttempts, l
       if (error instanceof RecordRefusedError) throw error;
       const handedOn = { ...message, attemptsBefore: number };
       if (isPermanentFailure(error) || number >= maxAttempts) {
-        await handOn(batch, { ...handedOn, failure: describeError(error).slice(0, MAX_FAILURE_CHARS) }, 0);
+        // Its job of its own knows only the reason: the detail is logged here, with the id.
+        const detail = error instanceof PermanentResponderError ? error.detail : undefined;
+        logger.warn({ id: message.id, attempts: number, err: describeError(error), detail }, 'message of a batch failed for good');
+        await handOn(batch, { ...handedOn, failure: failureReasonOf(error) }, 0);
       } else {
         await handOn(batch, handedOn, responderBackoffStrategy(number, undefined, error as Error));
       }

@@ -53,13 +53,14 @@ describe('responder retries through BullMQ', () => {
     expect(await pipeline.metric('msgpipe_responder_call_seconds_count', { responder: 'webhook', outcome: 'ok' })).toBe(1);
   });
 
-  it('fails at once on a permanent failure (HTTP 400): one call, recorded as failed with its error', async () => {
+  it('fails at once on a permanent failure (HTTP 400): one call, recorded as failed with its reason', async () => {
     const { pipeline, upstream } = await webhookPipeline(() => ({ status: 400, json: { error: 'we do not take questions' } }));
     const job = await pipeline.enqueue('a question?', '203.0.113.10');
 
     expect(await pipeline.finished(job)).toBe('failed');
     expect(upstream.calls).toHaveLength(1);
-    expect(await pipeline.entriesOf(job)).toEqual([expect.objectContaining({ status: 'failed', error: 'webhook answered HTTP 400' })]);
+    expect(await pipeline.entriesOf(job)).toEqual([expect.objectContaining({ status: 'failed', error: 'the responder refused the message' })]);
+    // The dashboard, for admins, shows the detail.
     expect((await pipeline.queue.getJob(job.id))!.failedReason).toBe('webhook answered HTTP 400');
     expect(await pipeline.metric('msgpipe_responder_calls_total', { responder: 'webhook', outcome: 'permanent' })).toBe(1);
     expect(await pipeline.metric('msgpipe_worker_jobs_total', { outcome: 'failed' })).toBe(1);
@@ -88,7 +89,7 @@ describe('responder retries through BullMQ', () => {
     expect(failed.opts.attempts).toBe(20);
     expect(failed.attemptsMade).toBe(2);
     expect(upstream.calls).toHaveLength(2);
-    expect(await pipeline.entriesOf(job)).toEqual([expect.objectContaining({ status: 'failed', error: 'webhook answered HTTP 503' })]);
+    expect(await pipeline.entriesOf(job)).toEqual([expect.objectContaining({ status: 'failed', error: 'the responder is unavailable' })]);
   });
 
   it('waits out a 429\'s Retry-After before the next attempt', async () => {

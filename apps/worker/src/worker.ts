@@ -75,6 +75,7 @@ export class MessageWorker {
       attempt,
       records,
       metrics: this.metrics,
+      logger,
       maxAttempts,
       limit: messagesInFlight,
       handOn: async (batch, message, delayMs) => {

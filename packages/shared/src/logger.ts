@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -27,11 +27,13 @@ export interface LoggerSettings {
   level: string;
   /** Pretty output for people; defaults to "stdout is a terminal and NODE_ENV is not production". */
   pretty?: boolean;
+  /** Where the JSON lines go instead of stdout (never pretty): tests read what was logged. */
+  destination?: DestinationStream;
 }
 
 /** JSON lines in production, readable colour in a terminal; secrets never printed. */
-export function createLogger({ name, level, pretty }: LoggerSettings): Logger {
-  const usePretty = pretty ?? (process.stdout.isTTY === true && process.env.NODE_ENV !== 'production');
+export function createLogger({ name, level, pretty, destination }: LoggerSettings): Logger {
+  const usePretty = destination === undefined && (pretty ?? (process.stdout.isTTY === true && process.env.NODE_ENV !== 'production'));
   const options: LoggerOptions = {
     name,
     level,
@@ -44,5 +46,5 @@ export function createLogger({ name, level, pretty }: LoggerSettings): Logger {
       options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
     };
   }
-  return pino(options);
+  return destination === undefined ? pino(options) : pino(options, destination);
 }

@@ -1,27 +1,43 @@
 import { UnrecoverableError } from 'bullmq';
+import { FailureReason } from './failure-reasons.js';
 
-/** A failure that may go away: a timeout, a network error, HTTP 408, 429 or 5xx. */
+/**
+ * A failure that may go away: a timeout, a network error, HTTP 408, 429 or 5xx. Its message is
+ * for the log; `reason` is what the sender is told if it is the message's last attempt.
+ */
 export class TransientResponderError extends Error {
   override readonly name = 'TransientResponderError';
   /** How long the upstream asked us to wait (its Retry-After), when it said. */
   readonly retryAfterMs: number | undefined;
+  readonly reason: FailureReason;
 
-  constructor(message: string, options: { retryAfterMs?: number | undefined; cause?: unknown } = {}) {
+  constructor(message: string, options: { retryAfterMs?: number | undefined; reason?: FailureReason; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.retryAfterMs = options.retryAfterMs;
+    this.reason = options.reason ?? FailureReason.failed;
   }
 }
 
-/** A failure that trying again cannot fix: another 4xx, a malformed reply, no matching rule. */
+/**
+ * A failure that trying again cannot fix: another 4xx, a malformed reply, no matching rule.
+ * Its message and `detail` are for the log; `reason` is what the sender is told.
+ */
 export class PermanentResponderError extends Error {
   override readonly name = 'PermanentResponderError';
   /** For the log, not the history: e.g. the start of an upstream's error body. */
   readonly detail: string | undefined;
+  readonly reason: FailureReason;
 
-  constructor(message: string, options: { detail?: string | undefined; cause?: unknown } = {}) {
+  constructor(message: string, options: { detail?: string | undefined; reason?: FailureReason; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.detail = options.detail;
+    this.reason = options.reason ?? FailureReason.failed;
   }
+}
+
+/** What a message's sender is told it failed of: a responder error's reason, else the generic one. */
+export function failureReasonOf(error: unknown): FailureReason {
+  return error instanceof TransientResponderError || error instanceof PermanentResponderError ? error.reason : FailureReason.failed;
 }
 
 /** Permanent failures, BullMQ's own UnrecoverableError included (a responder may throw it). */

@@ -1,5 +1,6 @@
 import { readAtMost, type BoundedBody } from './bounded-body.js';
 import { isTransientStatus, parseRetryAfter, PermanentResponderError, TransientResponderError } from './errors.js';
+import { FailureReason } from './failure-reasons.js';
 
 export interface JsonPostOptions {
   /** Names the upstream in error messages: "webhook", "openai". */
@@ -35,20 +36,27 @@ export async function postJson(options: JsonPostOptions): Promise<unknown> {
   const { status, retryAfter, body } = await exchange(options);
 
   if (isTransientStatus(status)) {
-    throw new TransientResponderError(`${upstream} answered HTTP ${status}`, { retryAfterMs: parseRetryAfter(retryAfter) });
+    throw new TransientResponderError(`${upstream} answered HTTP ${status}`, {
+      retryAfterMs: parseRetryAfter(retryAfter),
+      reason: FailureReason.unavailable,
+    });
   }
   if (status < 200 || status > 299) {
-    throw new PermanentResponderError(`${upstream} answered HTTP ${status}`, { detail: body.text.slice(0, DETAIL_CHARS) });
+    throw new PermanentResponderError(`${upstream} answered HTTP ${status}`, { detail: body.text.slice(0, DETAIL_CHARS), reason: FailureReason.refused });
   }
   if (!body.complete) {
     throw new PermanentResponderError(`${upstream} answered more than ${maxResponseBytes} bytes (RESPONSE_MAX_BYTES)`, {
       detail: body.text.slice(0, DETAIL_CHARS),
+      reason: FailureReason.tooLong,
     });
   }
   try {
     return JSON.parse(body.text) as unknown;
   } catch {
-    throw new PermanentResponderError(`${upstream} answered with a body that is not JSON`, { detail: body.text.slice(0, DETAIL_CHARS) });
+    throw new PermanentResponderError(`${upstream} answered with a body that is not JSON`, {
+      detail: body.text.slice(0, DETAIL_CHARS),
+      reason: FailureReason.unreadable,
+    });
   }
 }
 
@@ -70,10 +78,10 @@ async function exchange({ upstream, url, headers, body, timeoutMs, maxResponseBy
     return { status, retryAfter, body: await readAtMost(response, limit) };
   } catch (error) {
     if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-      throw new TransientResponderError(`${upstream} did not answer within ${timeoutMs} ms`, { cause: error });
+      throw new TransientResponderError(`${upstream} did not answer within ${timeoutMs} ms`, { cause: error, reason: FailureReason.timeout });
     }
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    throw new TransientResponderError(`${upstream} unreachable (${describe(error)}${cause})`, { cause: error });
+    throw new TransientResponderError(`${upstream} unreachable (${describe(error)}${cause})`, { cause: error, reason: FailureReason.unreachable });
   }
 }
 

@@ -41,7 +41,8 @@ export function createResponder({ responder, responderPolicy }: Pick<Config, 're
   }
 }
 
-export { isPermanentFailure, parseRetryAfter, PermanentResponderError, retryAfterMsOf, TransientResponderError } from './errors.js';
+export { failureReasonOf, isPermanentFailure, parseRetryAfter, PermanentResponderError, retryAfterMsOf, TransientResponderError } from './errors.js';
+export { FailureReason, knownReason } from './failure-reasons.js';
 export { chatMessages, OpenAIResponder, type ChatMessage, type OpenAIResponderOptions } from './openai.js';
 export type { Responder, ResponderContext, ResponderKind } from './responder.js';
 export { loadRulesFile, parseRules, RulesFileError } from './rules-file.js';

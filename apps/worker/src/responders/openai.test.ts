@@ -109,7 +109,9 @@ describe('OpenAIResponder', () => {
 
   it('treats a slow answer, beyond RESPONDER_TIMEOUT_MS, as transient', async () => {
     const responder = await responderAt(() => ({ hang: true }), { timeoutMs: 200 });
-    await expect(responder.respond('hi', contextWith([]))).rejects.toThrow(new TransientResponderError('openai did not answer within 200 ms'));
+    const failure = responder.respond('hi', contextWith([]));
+    await expect(failure).rejects.toBeInstanceOf(TransientResponderError);
+    await expect(failure).rejects.toMatchObject({ message: 'openai did not answer within 200 ms', reason: 'the responder did not answer in time' });
   });
 
   it.each([

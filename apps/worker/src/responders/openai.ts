@@ -1,6 +1,7 @@
 import type { HistoryEntry } from '@msgpipe/shared';
 import { z } from 'zod';
 import { PermanentResponderError } from './errors.js';
+import { FailureReason } from './failure-reasons.js';
 import { postJson } from './http-call.js';
 import type { Responder, ResponderContext } from './responder.js';
 
@@ -68,7 +69,7 @@ export class OpenAIResponder implements Responder {
     });
     const parsed = completion.safeParse(reply);
     if (!parsed.success) {
-      throw new PermanentResponderError('openai reply has no choices[0].message.content string', { detail: JSON.stringify(reply).slice(0, 300) });
+      throw new PermanentResponderError('openai reply has no choices[0].message.content string', { detail: JSON.stringify(reply).slice(0, 300), reason: FailureReason.unreadable });
     }
     return parsed.data.choices[0]!.message.content;
   }

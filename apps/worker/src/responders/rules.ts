@@ -1,4 +1,5 @@
 import { PermanentResponderError } from './errors.js';
+import { FailureReason } from './failure-reasons.js';
 import type { Responder, ResponderContext } from './responder.js';
 
 /** A pattern on the message text and a reply template with `{ip}`, `{message}` and `{time}`. */
@@ -26,7 +27,7 @@ export class RulesResponder implements Responder {
   async respond(message: string, { ip, sendTime }: ResponderContext): Promise<string> {
     const rule = this.rules.find(({ pattern }) => pattern.test(message));
     // Rules are deterministic: another attempt would find no rule either.
-    if (!rule) throw new PermanentResponderError('no rule matches the message');
+    if (!rule) throw new PermanentResponderError('no rule matches the message', { reason: FailureReason.noRule });
     const values: Record<string, string> = { ip, message, time: sendTime };
     // A function replacement, so `$&` in the message is inserted literally.
     return rule.reply.replace(/\{(ip|message|time)\}/g, (_, name: string) => values[name] ?? '');

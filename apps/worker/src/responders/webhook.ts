@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PermanentResponderError } from './errors.js';
+import { FailureReason } from './failure-reasons.js';
 import { postJson } from './http-call.js';
 import type { Responder, ResponderContext } from './responder.js';
 import { signWebhookBody, WEBHOOK_SIGNATURE_HEADER } from './webhook-signature.js';
@@ -38,7 +39,7 @@ export class WebhookResponder implements Responder {
     });
     const parsed = webhookReply.safeParse(reply);
     if (!parsed.success) {
-      throw new PermanentResponderError('webhook reply has no string "response" field', { detail: JSON.stringify(reply).slice(0, 300) });
+      throw new PermanentResponderError('webhook reply has no string "response" field', { detail: JSON.stringify(reply).slice(0, 300), reason: FailureReason.unreadable });
     }
     return parsed.data.response;
   }
