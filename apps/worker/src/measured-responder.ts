@@ -1,6 +1,6 @@
 import type { WorkerMetrics } from './metrics.js';
 import { isPermanentFailure } from './responders/errors.js';
-import type { Responder, ResponderContext, ResponderKind } from './responders/responder.js';
+import type { Reply, Responder, ResponderContext, ResponderKind } from './responders/responder.js';
 
 /** Counts and times every call of a responder by outcome: ok, transient or permanent. */
 export class MeasuredResponder implements Responder {
@@ -10,7 +10,7 @@ export class MeasuredResponder implements Responder {
     private readonly metrics: WorkerMetrics,
   ) {}
 
-  async respond(message: string, context: ResponderContext): Promise<string> {
+  async respond(message: string, context: ResponderContext): Promise<Reply> {
     const stopTimer = this.metrics.responderCallSeconds.startTimer({ responder: this.kind });
     let outcome = 'ok';
     try {

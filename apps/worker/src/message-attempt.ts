@@ -2,7 +2,7 @@ import type { HistoryEntry, HistoryStore, Logger, MessageJob } from '@msgpipe/sh
 import type { WorkerMetrics } from './metrics.js';
 import { failureReasonOf, PermanentResponderError } from './responders/errors.js';
 import { knownReason } from './responders/failure-reasons.js';
-import type { Responder, ResponderContext } from './responders/responder.js';
+import { responseOf, type Responder, type ResponderContext } from './responders/responder.js';
 
 /** Exchanges a responder may see as the conversation so far (the openai responder does). */
 export const RECENT_HISTORY_ENTRIES = 10;
@@ -60,7 +60,7 @@ export function createMessageAttempt({ responder, recorder, history, logger, met
     try {
       // Handed on by a batch, which logged the failure's detail.
       if (data.failure !== undefined) throw new PermanentResponderError(data.failure, { reason: knownReason(data.failure) });
-      response = await responder.respond(message, contextOf(data));
+      response = responseOf(await responder.respond(message, contextOf(data)));
     } catch (error) {
       if (!isLast(error)) throw error;
       const detail = error instanceof PermanentResponderError ? error.detail : undefined;

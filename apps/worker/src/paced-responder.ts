@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { LuaScript, type KeySchema, type RedisClient } from '@msgpipe/shared';
-import type { Responder, ResponderContext } from './responders/responder.js';
+import type { Reply, Responder, ResponderContext } from './responders/responder.js';
 
 const pace = LuaScript.load(new URL('../lua/pace.lua', import.meta.url));
 
@@ -22,7 +22,7 @@ export class PacedResponder implements Responder {
     this.#intervalMs = 1000 / maxPerSecond;
   }
 
-  async respond(message: string, context: ResponderContext): Promise<string> {
+  async respond(message: string, context: ResponderContext): Promise<Reply> {
     const waitMs = (await pace.run(this.redis, [this.keys.responderPace()], [this.#intervalMs])) as number;
     if (waitMs > 0) await delay(waitMs);
     return this.inner.respond(message, context);

@@ -61,13 +61,14 @@ describe('KeySchema', () => {
     expect(keys.rateLimit('2001:db8:1:3::7')).not.toBe(keys.rateLimit('2001:db8:1:2::7'));
   });
 
-  it('lists the history, the written-id guard and the uncounted marks as what an erasure removes', () => {
-    expect(keys.erasable('1.2.3.4')).toEqual([keys.history('1.2.3.4'), keys.written('1.2.3.4'), keys.uncounted('1.2.3.4')]);
+  it("lists the history, the written-id guard, the uncounted marks and the IP's cached answers as what an erasure removes", () => {
+    expect(keys.erasable('1.2.3.4')).toEqual([keys.history('1.2.3.4'), keys.written('1.2.3.4'), keys.uncounted('1.2.3.4'), keys.responseCacheOf('1.2.3.4')]);
   });
 
-  it('names the response cache key and the completions channel', () => {
+  it('names the response cache keys and the completions channel', () => {
     expect(keys.completions('2001:db8::1')).toBe('msgpipe:ip:{2001-db8--1}:completed');
     expect(keys.responseCache('ab12')).toBe('msgpipe:cache:ab12');
+    expect(keys.responseCacheOf('2001:db8::1')).toBe('msgpipe:ip:{2001-db8--1}:cache');
   });
 
   it('names the global stats keys readably, with the UTC day or minute they count', () => {

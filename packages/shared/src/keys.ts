@@ -44,9 +44,17 @@ export class KeySchema {
     return `${this.#ip(ip)}:completed`;
   }
 
-  /** STRING: a cached response to one message text (sha256 hex of responder kind + text). */
+  /**
+   * STRING: a cached response to one message text (sha256 hex of responder kind + text) that
+   * its upstream marked shareable (Cache-Control: public), for any sender of that text.
+   */
   responseCache(textHash: string): string {
     return `${this.prefix}:cache:${textHash}`;
+  }
+
+  /** HASH text hash → cached response (JSON, with its expiry): answers meant for this IP only. */
+  responseCacheOf(ip: string): string {
+    return `${this.#ip(ip)}:cache`;
   }
 
   /** STRING: when the next responder call may start (ms), under RESPONDER_MAX_PER_SECOND. */
@@ -56,7 +64,7 @@ export class KeySchema {
 
   /** Every key of one IP that an erasure removes. */
   erasable(ip: string): string[] {
-    return [this.history(ip), this.written(ip), this.uncounted(ip)];
+    return [this.history(ip), this.written(ip), this.uncounted(ip), this.responseCacheOf(ip)];
   }
 
   /** STRING: messages written, all time. */

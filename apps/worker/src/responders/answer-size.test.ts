@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeUpstream, type UpstreamHandler } from '../upstream.fixture.js';
 import { PermanentResponderError } from './errors.js';
 import { OpenAIResponder } from './openai.js';
-import type { Responder, ResponderContext } from './responder.js';
+import { responseOf, type Responder, type ResponderContext } from './responder.js';
 import { WebhookResponder } from './webhook.js';
 
 const MAX_BYTES = 4096;
@@ -44,7 +44,7 @@ describe.each(['webhook', 'openai'] as const)('the %s responder reads at most RE
   it('takes an answer of exactly the limit', async () => {
     const body = bodyOf(kind, MAX_BYTES);
     const responder = await responderAnswering(() => ({ text: body.text }));
-    expect(await responder.respond('hi', context)).toHaveLength(body.answerLength);
+    expect(responseOf(await responder.respond('hi', context))).toHaveLength(body.answerLength);
   });
 
   it('fails for good on an answer one byte over, announced by its Content-Length', async () => {

@@ -22,18 +22,25 @@ const DETAIL_BYTES = DETAIL_CHARS * 4;
 interface Exchange {
   status: number;
   retryAfter: string | null;
+  cacheControl: string | null;
   body: BoundedBody;
 }
 
+/** A successful reply: its JSON, and what its Cache-Control says about sharing it. */
+export interface JsonReply {
+  json: unknown;
+  cacheControl: string | null;
+}
+
 /**
- * POSTs a JSON body and returns the parsed JSON reply, classifying every way it can fail:
+ * POSTs a JSON body and returns the parsed JSON reply (with its Cache-Control), classifying every way it can fail:
  * a timeout (the whole exchange, body included), a network error, 408/429/5xx are transient
  * (with the upstream's Retry-After); any other non-2xx, a redirect, a reply over
  * maxResponseBytes or a reply that is not JSON is permanent.
  */
-export async function postJson(options: JsonPostOptions): Promise<unknown> {
+export async function postJson(options: JsonPostOptions): Promise<JsonReply> {
   const { upstream, maxResponseBytes } = options;
-  const { status, retryAfter, body } = await exchange(options);
+  const { status, retryAfter, cacheControl, body } = await exchange(options);
 
   if (isTransientStatus(status)) {
     throw new TransientResponderError(`${upstream} answered HTTP ${status}`, {
@@ -51,7 +58,7 @@ export async function postJson(options: JsonPostOptions): Promise<unknown> {
     });
   }
   try {
-    return JSON.parse(body.text) as unknown;
+    return { json: JSON.parse(body.text) as unknown, cacheControl };
   } catch {
     throw new PermanentResponderError(`${upstream} answered with a body that is not JSON`, {
       detail: body.text.slice(0, DETAIL_CHARS),
@@ -75,7 +82,7 @@ async function exchange({ upstream, url, headers, body, timeoutMs, maxResponseBy
     const retryAfter = response.headers.get('retry-after');
     // A transient failure's body is never shown; an error's only its start, for the log.
     const limit = isTransientStatus(status) ? 0 : status >= 200 && status <= 299 ? maxResponseBytes : Math.min(DETAIL_BYTES, maxResponseBytes);
-    return { status, retryAfter, body: await readAtMost(response, limit) };
+    return { status, retryAfter, cacheControl: response.headers.get('cache-control'), body: await readAtMost(response, limit) };
   } catch (error) {
     if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
       throw new TransientResponderError(`${upstream} did not answer within ${timeoutMs} ms`, { cause: error, reason: FailureReason.timeout });

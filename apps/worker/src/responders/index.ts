@@ -44,7 +44,7 @@ export function createResponder({ responder, responderPolicy }: Pick<Config, 're
 export { failureReasonOf, isPermanentFailure, parseRetryAfter, PermanentResponderError, retryAfterMsOf, TransientResponderError } from './errors.js';
 export { FailureReason, knownReason } from './failure-reasons.js';
 export { chatMessages, OpenAIResponder, type ChatMessage, type OpenAIResponderOptions } from './openai.js';
-export type { Responder, ResponderContext, ResponderKind } from './responder.js';
+export { responseOf, type Answer, type Reply, type Responder, type ResponderContext, type ResponderKind } from './responder.js';
 export { loadRulesFile, parseRules, RulesFileError } from './rules-file.js';
 export { BUILT_IN_RULES, RulesResponder, TEMPLATE_PLACEHOLDERS, type Rule } from './rules.js';
 export { signWebhookBody, verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from './webhook-signature.js';

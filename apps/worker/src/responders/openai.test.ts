@@ -66,7 +66,7 @@ describe('OpenAIResponder', () => {
     const responder = await responderAt(checkedCompletion, { systemPrompt: 'You are terse.' });
     const context = contextWith(HISTORY);
 
-    expect(await responder.respond('and grass?', context)).toBe('echo: and grass?');
+    expect(await responder.respond('and grass?', context)).toEqual({ response: 'echo: and grass?', cacheControl: null });
     expect(context.historyReads).toBe(1);
     const [call] = upstream!.calls;
     expect(call!.method).toBe('POST');
@@ -87,13 +87,13 @@ describe('OpenAIResponder', () => {
 
   it('accepts a base URL with a trailing slash, and works without history or system prompt', async () => {
     const responder = await responderAt(checkedCompletion, { baseSuffix: '/v1/' });
-    expect(await responder.respond('first words', contextWith([]))).toBe('echo: first words');
+    expect(await responder.respond('first words', contextWith([]))).toEqual({ response: 'echo: first words', cacheControl: null });
     expect(JSON.parse(upstream!.calls[0]!.body)).toEqual({ model: 'tiny-model', messages: [{ role: 'user', content: 'first words' }], max_completion_tokens: 256 });
   });
 
   it('sends the bound as max_tokens to servers that only know that name (OPENAI_MAX_TOKENS_FIELD)', async () => {
     const responder = await responderAt(checkedCompletion, { maxTokensField: 'max_tokens' });
-    expect(await responder.respond('hi', contextWith([]))).toBe('echo: hi');
+    expect(await responder.respond('hi', contextWith([]))).toEqual({ response: 'echo: hi', cacheControl: null });
     expect(JSON.parse(upstream!.calls[0]!.body)).toEqual({ model: 'tiny-model', messages: [{ role: 'user', content: 'hi' }], max_tokens: 256 });
   });
 

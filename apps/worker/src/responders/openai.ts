@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PermanentResponderError } from './errors.js';
 import { FailureReason } from './failure-reasons.js';
 import { postJson } from './http-call.js';
-import type { Responder, ResponderContext } from './responder.js';
+import type { Answer, Responder, ResponderContext } from './responder.js';
 
 export interface OpenAIResponderOptions {
   /** OPENAI_BASE_URL, e.g. https://api.openai.com/v1 (a trailing slash is fine). */
@@ -55,10 +55,10 @@ export class OpenAIResponder implements Responder {
     this.#url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
   }
 
-  async respond(message: string, context: ResponderContext): Promise<string> {
+  async respond(message: string, context: ResponderContext): Promise<Answer> {
     const { apiKey, model, systemPrompt, maxTokens, maxTokensField, timeoutMs, maxResponseBytes, fetch } = this.options;
     const messages = chatMessages(message, await context.history(), systemPrompt);
-    const reply = await postJson({
+    const { json: reply, cacheControl } = await postJson({
       upstream: 'openai',
       url: this.#url,
       headers: { authorization: `Bearer ${apiKey}` },
@@ -71,6 +71,6 @@ export class OpenAIResponder implements Responder {
     if (!parsed.success) {
       throw new PermanentResponderError('openai reply has no choices[0].message.content string', { detail: JSON.stringify(reply).slice(0, 300), reason: FailureReason.unreadable });
     }
-    return parsed.data.choices[0]!.message.content;
+    return { response: parsed.data.choices[0]!.message.content, cacheControl };
   }
 }

@@ -16,11 +16,22 @@ export interface ResponderContext {
   history(): Promise<HistoryEntry[]>;
 }
 
+/** An upstream's answer with its Cache-Control, which says who else may be given it (cache-policy.ts). */
+export interface Answer {
+  response: string;
+  cacheControl: string | null;
+}
+
+/** A responder's result: the response, or an Answer. A bare response caches as one without Cache-Control. */
+export type Reply = string | Answer;
+
+export const responseOf = (reply: Reply): string => (typeof reply === 'string' ? reply : reply.response);
+
 /**
  * Generates the response to one message. Throw TransientResponderError to have the attempt
  * retried (after its Retry-After, if any), PermanentResponderError to fail the message at once;
  * any other error counts as transient.
  */
 export interface Responder {
-  respond(message: string, context: ResponderContext): Promise<string>;
+  respond(message: string, context: ResponderContext): Promise<Reply>;
 }

@@ -32,12 +32,17 @@ describe('WebhookResponder', () => {
         : { status: 401, json: { error: 'bad signature' } },
     );
 
-    expect(await responder.respond('héllo "quoted" ✓', context)).toBe('got héllo "quoted" ✓');
+    expect(await responder.respond('héllo "quoted" ✓', context)).toEqual({ response: 'got héllo "quoted" ✓', cacheControl: null });
     const [call] = upstream!.calls;
     expect(call).toMatchObject({ method: 'POST', path: '/hooks/msgpipe' });
     expect(call!.headers['content-type']).toBe('application/json');
     expect(call!.headers['msgpipe-signature']).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
     expect(JSON.parse(call!.body)).toEqual({ id: 'msg-1', ip: '2001:db8::1', message: 'héllo "quoted" ✓', sendTime: '2026-11-21T10:00:00.000Z' });
+  });
+
+  it("hands on the reply's Cache-Control with the answer, for the response cache", async () => {
+    const responder = await responderAnswering(() => ({ headers: { 'cache-control': 'public, max-age=30' }, json: { response: 'same for all' } }));
+    expect(await responder.respond('hi', context)).toEqual({ response: 'same for all', cacheControl: 'public, max-age=30' });
   });
 
   it.each([

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PermanentResponderError } from './errors.js';
 import { FailureReason } from './failure-reasons.js';
 import { postJson } from './http-call.js';
-import type { Responder, ResponderContext } from './responder.js';
+import type { Answer, Responder, ResponderContext } from './responder.js';
 import { signWebhookBody, WEBHOOK_SIGNATURE_HEADER } from './webhook-signature.js';
 
 export interface WebhookResponderOptions {
@@ -25,10 +25,10 @@ const webhookReply = z.object({ response: z.string() });
 export class WebhookResponder implements Responder {
   constructor(private readonly options: WebhookResponderOptions) {}
 
-  async respond(message: string, { id, ip, sendTime }: ResponderContext): Promise<string> {
+  async respond(message: string, { id, ip, sendTime }: ResponderContext): Promise<Answer> {
     const { url, secret, timeoutMs, maxResponseBytes, fetch } = this.options;
     const body = JSON.stringify({ id, ip, message, sendTime });
-    const reply = await postJson({
+    const { json: reply, cacheControl } = await postJson({
       upstream: 'webhook',
       url,
       headers: { [WEBHOOK_SIGNATURE_HEADER]: signWebhookBody(secret, body) },
@@ -41,6 +41,6 @@ export class WebhookResponder implements Responder {
     if (!parsed.success) {
       throw new PermanentResponderError('webhook reply has no string "response" field', { detail: JSON.stringify(reply).slice(0, 300), reason: FailureReason.unreadable });
     }
-    return parsed.data.response;
+    return { response: parsed.data.response, cacheControl };
   }
 }
