@@ -111,7 +111,6 @@ describe('malformed X-Forwarded-For from a trusted proxy', () => {
     ['203.0.113.9,', PROXY],
     ['203.0.113.9, unknown', PROXY],
     ['unknown, 203.0.113.9', '203.0.113.9'],
-    ['203.0.113.9:8080', PROXY],
     ['[2001:db8::1]', '2001:db8::1'],
     ['2001:DB8:0:0:0:0:0:1', '2001:db8::1'],
     ['::ffff:203.0.113.9', '203.0.113.9'],
@@ -130,5 +129,68 @@ describe('malformed X-Forwarded-For from a trusted proxy', () => {
     });
     expect(response.status).toBe(202);
     expect(response.json().ip).toBe(expected);
+  });
+});
+
+/** Proxies that write the client's port too: the address is believed, the port dropped. */
+describe('X-Forwarded-For entries with a port, from a trusted proxy', () => {
+  let api: RunningApi;
+  let worker: { close(): Promise<void> };
+  beforeAll(async () => {
+    api = await startApi({ RATE_LIMIT_PER_MINUTE: '0', TRUST_PROXY: 'loopback' });
+    worker = await startEchoWorker(api);
+  });
+  afterAll(async () => {
+    await worker.close();
+    await api.close();
+  });
+  const PROXY = '127.0.73.2';
+  const send = (header: string) => postMessage(api.baseUrl, 'hi', { localAddress: PROXY, headers: { 'x-forwarded-for': header } });
+
+  it.each([
+    ['198.51.100.7:5555', '198.51.100.7'],
+    ['[2001:db8::7]:443', '2001:db8::7'],
+    ['[2001:DB8:0::7]:1', '2001:db8::7'],
+    ['198.51.100.7:65535', '198.51.100.7'],
+    ['[::ffff:198.51.100.8]:80', '198.51.100.8'],
+    ['1.1.1.1:9, 198.51.100.9:5555, 127.0.0.9:8080', '198.51.100.9'],
+    ['203.0.113.9:443, [2001:db8::1]:80', '2001:db8::1'],
+  ])('%j is the client %s', async (header, expected) => {
+    const response = await send(header);
+    expect(response.status).toBe(202);
+    expect(response.json().ip).toBe(expected);
+  });
+
+  it.each([
+    '198.51.100.7:',
+    '198.51.100.7:65536',
+    '198.51.100.7:123456',
+    '198.51.100.7:-1',
+    '198.51.100.7:80:80',
+    '198.51.100.7: 80',
+    '[198.51.100.7]:80',
+    '[2001:db8::7]:',
+    '[2001:db8::7]x',
+    '[2001:db8::7]:443:1',
+    '[2001:db8::7:443',
+    '2001:db8::7]:443',
+    '[nonsense]:443',
+    '300.1.1.1:80',
+  ])('%j is malformed: the walk stops at the proxy', async (header) => {
+    const response = await send(header);
+    expect(response.status).toBe(202);
+    expect(response.json().ip).toBe(PROXY);
+  });
+
+  it('clients behind such a proxy keep their own histories', async () => {
+    const quietProxy = '127.0.73.3';
+    const via = (header: string) => postMessage(api.baseUrl, 'hi', { localAddress: quietProxy, headers: { 'x-forwarded-for': header } });
+    const first = await via('198.51.100.21:40001');
+    const second = await via('198.51.100.22:40001');
+    expect([first.json().ip, second.json().ip]).toEqual(['198.51.100.21', '198.51.100.22']);
+    const firstEntry = await waitFor('the first client’s history', () => api.history.find('198.51.100.21', first.json().id));
+    expect(firstEntry.message).toBe('hi');
+    expect(await api.history.list('198.51.100.22', 10)).not.toContainEqual(expect.objectContaining({ id: first.json().id }));
+    expect(await api.history.list(quietProxy, 10)).toEqual([]);
   });
 });

@@ -29,7 +29,7 @@ const headerSafe = (text: string) => text.replace(/[^\t\x20-\x7e\x80-\xff]/g, ''
 
 const junk = fc.string({ unit: 'binary-ascii', maxLength: 60 }).map(headerSafe);
 const addressList = fc
-  .array(fc.oneof(fc.ipV4(), fc.ipV6(), junk, fc.constantFrom('unknown', '', ' ', '[::1]:80', '127.0.0.1', '::ffff:10.0.0.1')), { maxLength: 6 })
+  .array(fc.oneof(fc.ipV4(), fc.ipV6(), junk, fc.constantFrom('unknown', '', ' ', '[::1]:80', '127.0.0.1', '::ffff:10.0.0.1', '198.51.100.7:5555', '[2001:db8::7]:443', '1.2.3.4:99999')), { maxLength: 6 })
   .map((hops) => hops.join(fc.sample(fc.constantFrom(',', ', ', ' ,'), 1)[0]));
 
 const methods = fc.oneof(
@@ -171,10 +171,15 @@ function send(baseUrl: string, fuzz: FuzzRequest): Promise<FuzzResponse> {
   });
 }
 
-/** Addresses a request could legitimately be recorded as: its socket, or an X-Forwarded-For hop (a trusted proxy sent it). */
+/**
+ * Addresses a request could legitimately be recorded as: its socket, or an X-Forwarded-For hop
+ * (a trusted proxy sent it), with or without the port a proxy may have written after it.
+ */
 function believableIps(fuzz: FuzzRequest): string[] {
   const forwarded = String(fuzz.headers['x-forwarded-for'] ?? '').split(',');
-  return [fuzz.localAddress, ...forwarded.map((hop) => normalizeIp(hop)).filter((ip): ip is string => ip !== undefined)];
+  const withoutPort = (hop: string) => hop.trim().replace(/^\[(.*)\]:\d+$/, '$1').replace(/^([\d.]+):\d+$/, '$1');
+  const addresses = forwarded.flatMap((hop) => [normalizeIp(hop), normalizeIp(withoutPort(hop))]);
+  return [fuzz.localAddress, ...addresses.filter((ip): ip is string => ip !== undefined)];
 }
 
 function checkResponse(fuzz: FuzzRequest, response: FuzzResponse): void {

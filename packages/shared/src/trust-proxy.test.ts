@@ -117,12 +117,28 @@ describe('resolveClientIp', () => {
     expect(resolveClientIp('127.0.0.1', '::ffff:203.0.113.9', loopbackAndLan)).toBe('203.0.113.9');
   });
 
+  it('drops the port some proxies write after an address: IPv4:port and [IPv6]:port', () => {
+    expect(resolveClientIp('127.0.0.1', '198.51.100.7:5555', loopbackAndLan)).toBe('198.51.100.7');
+    expect(resolveClientIp('127.0.0.1', '[2001:db8::7]:443', loopbackAndLan)).toBe('2001:db8::7');
+    expect(resolveClientIp('127.0.0.1', '203.0.113.9:1, 10.0.0.7:8080, [fd00::2]:443', loopbackAndLan)).toBe('203.0.113.9');
+  });
+
+  it('reads a bare IPv6 address whole: it cannot carry a port', () => {
+    expect(resolveClientIp('127.0.0.1', '2001:db8::7:443', loopbackAndLan)).toBe('2001:db8::7:443');
+  });
+
+  it('stops at the last believable hop on a malformed port or bracket', () => {
+    for (const entry of ['198.51.100.7:', '198.51.100.7:65536', '198.51.100.7:1:2', '[198.51.100.7]:80', '[2001:db8::7]:', '[2001:db8::7]:x', '[2001:db8::7', '[garbage]:80']) {
+      expect(resolveClientIp('127.0.0.1', `203.0.113.9, ${entry}, 10.0.0.5`, loopbackAndLan), entry).toBe('10.0.0.5');
+    }
+  });
+
   it('tolerates missing spaces and extra white space between entries', () => {
     expect(resolveClientIp('127.0.0.1', '1.1.1.1,203.0.113.9 ,  10.0.0.1', loopbackAndLan)).toBe('203.0.113.9');
   });
 
   it('falls back to the socket address when the right-most entry is malformed, never inventing an IP', () => {
-    for (const header of ['garbage', '203.0.113.9, garbage', '203.0.113.9:1234', '[2001:db8::1]:443', 'unknown', ',', ' ']) {
+    for (const header of ['garbage', '203.0.113.9, garbage', '203.0.113.9:99999', '[2001:db8::1]:', 'unknown', ',', ' ']) {
       expect(resolveClientIp('127.0.0.1', header, loopbackAndLan), header).toBe('127.0.0.1');
     }
   });

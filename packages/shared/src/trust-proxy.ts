@@ -41,6 +41,26 @@ export function parseTrustProxy(value: string): TrustedProxies {
   return new TrustedProxies(entries);
 }
 
+const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/;
+const BRACKETED_WITH_PORT = /^\[([^\]]+)\]:(\d{1,5})$/;
+
+/**
+ * The address of one X-Forwarded-For entry, normalized: a bare IP, `[IPv6]`, or with the port
+ * some proxies add, `IPv4:port` or `[IPv6]:port` (the port is dropped). Undefined for anything
+ * else: a bare IPv6 address cannot carry a port (`2001:db8::7:443` is an address), and an IPv4
+ * address is never bracketed.
+ */
+function forwardedAddress(entry: string): string | undefined {
+  const text = entry.trim();
+  const withPort = IPV4_WITH_PORT.exec(text) ?? BRACKETED_WITH_PORT.exec(text);
+  if (!withPort) return normalizeIp(text);
+  const [, address = '', port = ''] = withPort;
+  if (Number(port) > 65_535) return undefined;
+  const bracketed = text.startsWith('[');
+  if (bracketed && !isIPv6(address.replace(/%.*$/, ''))) return undefined;
+  return normalizeIp(address);
+}
+
 /**
  * The client address of a request: the socket peer, unless that peer is a trusted proxy, in
  * which case the right-most X-Forwarded-For address that is not itself a trusted proxy.
@@ -55,7 +75,7 @@ export function resolveClientIp(
   let client = socketIp;
   const hops = forwardedFor.split(',');
   for (let index = hops.length - 1; index >= 0; index--) {
-    const hop = normalizeIp(hops[index] ?? '');
+    const hop = forwardedAddress(hops[index] ?? '');
     if (!hop) break;
     client = hop;
     if (!trusted.has(hop)) break;
