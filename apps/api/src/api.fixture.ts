@@ -59,7 +59,7 @@ export async function startApi(
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host === '::' ? '::1' : config.host}]` : config.host;
-  const keys = new KeySchema(config.redis.prefix);
+  const keys = new KeySchema(config.redis.prefix, { ipv6RateLimitPrefix: config.ipv6RateLimitPrefix });
 
   return {
     baseUrl: `http://${host}:${port}`,

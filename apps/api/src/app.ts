@@ -42,7 +42,7 @@ export interface AppDeps {
 const REDIS_DEADLINE_MS = 1800;
 
 export function createApp({ config, redis, queues, waiters, completions, logger }: AppDeps): Hono<AppEnv> {
-  const keys = new KeySchema(config.redis.prefix);
+  const keys = new KeySchema(config.redis.prefix, { ipv6RateLimitPrefix: config.ipv6RateLimitPrefix });
   const redisWork: Services['redisWork'] = (work) => withinDeadline(redis, REDIS_DEADLINE_MS, work);
   const history = new HistoryStore(redis, keys);
   const metrics = new ApiMetrics({ queues, redisWork });

@@ -25,6 +25,7 @@ describe('loadConfig defaults', () => {
     expect(config.adminToken).toBeUndefined();
     expect(config.trustProxy).toBeUndefined();
     expect(config.rateLimitPerMinute).toBe(60);
+    expect(config.ipv6RateLimitPrefix).toBe(64);
     expect(config.messageMaxBytes).toBe(8192);
     expect(config.history).toEqual({ maxEntries: 100, ttlSeconds: 604_800 });
     expect(config.onlineWindowSeconds).toBe(300);
@@ -62,6 +63,7 @@ describe('loadConfig values', () => {
       REDIS_PREFIX: 'my_app.v2-prod',
       ADMIN_TOKEN: 'a-token-of-at-least-16-chars',
       RATE_LIMIT_PER_MINUTE: '120',
+      RATE_LIMIT_IPV6_PREFIX: '48',
       MESSAGE_MAX_BYTES: '1024',
       HISTORY_MAX_ENTRIES: '5',
       HISTORY_TTL_SECONDS: '3600',
@@ -79,6 +81,7 @@ describe('loadConfig values', () => {
       redis: { url: 'rediss://user:pw@redis.example:6380/2', prefix: 'my_app.v2-prod' },
       adminToken: 'a-token-of-at-least-16-chars',
       rateLimitPerMinute: 120,
+      ipv6RateLimitPrefix: 48,
       messageMaxBytes: 1024,
       history: { maxEntries: 5, ttlSeconds: 3600 },
       onlineWindowSeconds: 60,
@@ -212,6 +215,9 @@ describe('loadConfig errors', () => {
     ['PORT', '65536', /PORT: expected an integer/],
     ['PORT', '80.5', /PORT: expected an integer/],
     ['RATE_LIMIT_PER_MINUTE', '-1', /RATE_LIMIT_PER_MINUTE: expected an integer from 0 to/],
+    ['RATE_LIMIT_IPV6_PREFIX', '15', /RATE_LIMIT_IPV6_PREFIX: expected an integer from 16 to 128/],
+    ['RATE_LIMIT_IPV6_PREFIX', '129', /RATE_LIMIT_IPV6_PREFIX: expected an integer from 16 to 128/],
+    ['RATE_LIMIT_IPV6_PREFIX', '/56', /RATE_LIMIT_IPV6_PREFIX: expected an integer/],
     ['HISTORY_MAX_ENTRIES', '0', /HISTORY_MAX_ENTRIES: expected an integer from 1 to/],
     ['HISTORY_TTL_SECONDS', 'week', /HISTORY_TTL_SECONDS: expected an integer/],
     ['MESSAGE_MAX_BYTES', '0', /MESSAGE_MAX_BYTES: expected an integer from 1/],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_IPV6_RATE_LIMIT_PREFIX } from './ip.js';
 import { MAX_BATCH_MESSAGES } from './job-data.js';
 import { parseTrustProxy } from './trust-proxy.js';
 
@@ -106,6 +107,7 @@ export const envSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
   TRUST_PROXY: trustProxy.optional(),
   RATE_LIMIT_PER_MINUTE: integer(0, 1_000_000).default(60),
+  RATE_LIMIT_IPV6_PREFIX: integer(16, 128).default(DEFAULT_IPV6_RATE_LIMIT_PREFIX),
   MESSAGE_MAX_BYTES: integer(1, 1_048_576).default(8192),
   HISTORY_MAX_ENTRIES: integer(1, 10_000).default(100),
   HISTORY_TTL_SECONDS: integer(60, 31_536_000).default(604_800),
@@ -176,6 +178,8 @@ export interface Config {
   readonly adminToken: string | undefined;
   readonly trustProxy: ReturnType<typeof parseTrustProxy> | undefined;
   readonly rateLimitPerMinute: number;
+  /** The IPv6 network every per-IP limit counts as one client (RATE_LIMIT_IPV6_PREFIX). */
+  readonly ipv6RateLimitPrefix: number;
   readonly messageMaxBytes: number;
   readonly history: { readonly maxEntries: number; readonly ttlSeconds: number };
   readonly onlineWindowSeconds: number;
@@ -259,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.ADMIN_TOKEN,
     trustProxy: e.TRUST_PROXY,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    ipv6RateLimitPrefix: e.RATE_LIMIT_IPV6_PREFIX,
     messageMaxBytes: e.MESSAGE_MAX_BYTES,
     history: { maxEntries: e.HISTORY_MAX_ENTRIES, ttlSeconds: e.HISTORY_TTL_SECONDS },
     onlineWindowSeconds: e.ONLINE_WINDOW_SECONDS,

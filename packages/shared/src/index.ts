@@ -4,7 +4,7 @@ export { ConfigError, envSchema, loadConfig, loadConfigOrExit, type Config, type
 export { ExchangeRecorder, type ExchangeToRecord, type RecorderPolicy } from './exchange-recorder.js';
 export { HistoryStore, type HistoryEntry, type HistoryPolicy, type MessageStatus } from './history.js';
 export { BATCH_FORMAT, batchIdOf, batchMessageId, batchMessagesOf, InvalidJobDataError, isBatchJob, MAX_BATCH_MESSAGES, MAX_FAILURE_CHARS, type BatchJob, type MessageJobData } from './job-data.js';
-export { ipKeySegment, normalizeIp, rateLimitSubject } from './ip.js';
+export { DEFAULT_IPV6_RATE_LIMIT_PREFIX, ipKeySegment, normalizeIp, rateLimitSubject } from './ip.js';
 export { KeySchema } from './keys.js';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerSettings } from './logger.js';
 export { LuaScript } from './lua-script.js';

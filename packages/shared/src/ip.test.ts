@@ -143,7 +143,28 @@ describe('rateLimitSubject', () => {
 
   it('puts every address of one /64 under one subject and different /64s under different ones', () => {
     const sameNetwork = ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:ffff:ffff:ffff:ffff', '2001:db8:1:2:1:2:3:4'];
-    expect(new Set(sameNetwork.map(rateLimitSubject)).size).toBe(1);
+    expect(new Set(sameNetwork.map((ip) => rateLimitSubject(ip))).size).toBe(1);
     expect(rateLimitSubject('2001:db8:1:3::1')).not.toBe(rateLimitSubject('2001:db8:1:2::1'));
+  });
+
+  const subjectAt = (ipv6PrefixBits: number) => (ip: string) => rateLimitSubject(ip, { ipv6PrefixBits });
+
+  it('counts by a shorter or longer prefix when told, masking inside a group too', () => {
+    expect(subjectAt(56)('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1::/56');
+    expect(subjectAt(56)('2001:db8:1:2ff:3:4:5:6')).toBe('2001:db8:1:200::/56');
+    expect(subjectAt(48)('2001:db8:1:2ff:3:4:5:6')).toBe('2001:db8:1::/48');
+    expect(subjectAt(52)('2001:db8:ffff:ffff::1')).toBe('2001:db8:ffff:f000::/52');
+    expect(subjectAt(128)('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2:3:4:5:6/128');
+    expect(subjectAt(16)('2001:db8:1:2:3:4:5:6')).toBe('2001::/16');
+    expect(subjectAt(48)('1.2.3.4')).toBe('1.2.3.4');
+  });
+
+  it('puts the 256 /64s of a /56 under one subject at /56, and the 65,536 of a /48 at /48', () => {
+    const ofOne56 = ['2001:db8:1:200::1', '2001:db8:1:2ff::1', '2001:db8:1:2a0:ffff::1'];
+    expect(new Set(ofOne56.map(subjectAt(56))).size).toBe(1);
+    expect(subjectAt(56)('2001:db8:1:300::1')).not.toBe(subjectAt(56)('2001:db8:1:200::1'));
+    const ofOne48 = ['2001:db8:1::1', '2001:db8:1:ffff::1', '2001:db8:1:1234:5678::9'];
+    expect(new Set(ofOne48.map(subjectAt(48))).size).toBe(1);
+    expect(subjectAt(48)('2001:db8:2::1')).not.toBe(subjectAt(48)('2001:db8:1::1'));
   });
 });

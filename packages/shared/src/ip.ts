@@ -57,12 +57,19 @@ export function ipKeySegment(ip: string): string {
   return ip.replaceAll(':', '-');
 }
 
+/** The IPv6 prefix length a rate limit counts by default: one subscriber's usual /64. */
+export const DEFAULT_IPV6_RATE_LIMIT_PREFIX = 64;
+
 /**
- * Whom a rate limit counts: an IPv4 address, or the /64 of an IPv6 address, because one
- * subscriber usually holds a whole /64 and could otherwise rotate addresses inside it.
+ * Whom a rate limit counts: an IPv4 address, or the network of an IPv6 address (its first
+ * `ipv6PrefixBits` bits), because one subscriber holds a whole prefix (a /64 at least, often a
+ * /56 or a /48) and could otherwise rotate addresses inside it.
  */
-export function rateLimitSubject(ip: string): string {
+export function rateLimitSubject(ip: string, { ipv6PrefixBits = DEFAULT_IPV6_RATE_LIMIT_PREFIX }: { ipv6PrefixBits?: number } = {}): string {
   if (!ip.includes(':')) return ip;
-  const network = ipv6Groups(ip).slice(0, 4).concat([0, 0, 0, 0]);
-  return `${formatIpv6(network)}/64`;
+  const network = ipv6Groups(ip).map((group, index) => {
+    const bitsInGroup = Math.min(16, Math.max(0, ipv6PrefixBits - index * 16));
+    return group & ((0xffff << (16 - bitsInGroup)) & 0xffff);
+  });
+  return `${formatIpv6(network)}/${ipv6PrefixBits}`;
 }

@@ -61,6 +61,13 @@ describe('KeySchema', () => {
     expect(keys.rateLimit('2001:db8:1:3::7')).not.toBe(keys.rateLimit('2001:db8:1:2::7'));
   });
 
+  it('names it by the network of RATE_LIMIT_IPV6_PREFIX bits when given one', () => {
+    const per48 = new KeySchema('msgpipe', { ipv6RateLimitPrefix: 48 });
+    expect(per48.rateLimit('2001:db8:1:2::7')).toBe('msgpipe:rate:{2001-db8-1--/48}');
+    expect(per48.rateLimit('2001:db8:1:ffff::7')).toBe(per48.rateLimit('2001:db8:1:2::7'));
+    expect(per48.rateLimit('1.2.3.4')).toBe(keys.rateLimit('1.2.3.4'));
+  });
+
   it("lists the history, the written-id guard, the uncounted marks and the IP's cached answers as what an erasure removes", () => {
     expect(keys.erasable('1.2.3.4')).toEqual([keys.history('1.2.3.4'), keys.written('1.2.3.4'), keys.uncounted('1.2.3.4'), keys.responseCacheOf('1.2.3.4')]);
   });

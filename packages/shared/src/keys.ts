@@ -1,4 +1,4 @@
-import { ipKeySegment, rateLimitSubject } from './ip.js';
+import { DEFAULT_IPV6_RATE_LIMIT_PREFIX, ipKeySegment, rateLimitSubject } from './ip.js';
 
 /**
  * The one place that knows every key name msgpipe writes.
@@ -11,8 +11,20 @@ import { ipKeySegment, rateLimitSubject } from './ip.js';
  * `{stats}` tag: one slot, so updating or reading them is one atomic step on a cluster too.
  * Days and minutes are UTC, as `2026-11-21` and `2026-11-21T10:05`.
  */
+export interface KeySchemaOptions {
+  /** The IPv6 network a per-IP limit counts (RATE_LIMIT_IPV6_PREFIX); 64 by default. */
+  ipv6RateLimitPrefix?: number;
+}
+
 export class KeySchema {
-  constructor(readonly prefix: string) {}
+  readonly #ipv6RateLimitPrefix: number;
+
+  constructor(
+    readonly prefix: string,
+    { ipv6RateLimitPrefix = DEFAULT_IPV6_RATE_LIMIT_PREFIX }: KeySchemaOptions = {},
+  ) {
+    this.#ipv6RateLimitPrefix = ipv6RateLimitPrefix;
+  }
 
   /** LIST of JSON history entries, newest first. */
   history(ip: string): string {
@@ -34,9 +46,9 @@ export class KeySchema {
     return `${this.#ip(ip)}:idem:${keyHash}`;
   }
 
-  /** STRING: GCRA theoretical arrival time of the IP (IPv6: of its /64). */
+  /** STRING: GCRA theoretical arrival time of the IP (IPv6: of its network, a /64 by default). */
   rateLimit(ip: string): string {
-    return `${this.prefix}:rate:{${ipKeySegment(rateLimitSubject(ip))}}`;
+    return `${this.prefix}:rate:{${this.#rateSubject(ip)}}`;
   }
 
   /** Pub/sub channel (not a key): the IP's finished messages, as history entry JSON. */
@@ -99,6 +111,11 @@ export class KeySchema {
 
   get #stats(): string {
     return `${this.prefix}:{stats}`;
+  }
+
+  /** An IP's rate-limit subject as a key segment: the IPv6 network, `-` for `:`. */
+  #rateSubject(ip: string): string {
+    return ipKeySegment(rateLimitSubject(ip, { ipv6PrefixBits: this.#ipv6RateLimitPrefix }));
   }
 
   #ip(ip: string): string {

@@ -31,11 +31,12 @@ interface Step {
 type Reply = [number, number, number, number, string];
 
 /**
- * The admission of messages: the rate limit (RATE_LIMIT_PER_MINUTE per IP, IPv6 per /64,
- * shared by every API process since its state lives in Redis), then the Idempotency-Key claim.
+ * The admission of messages: the rate limit (RATE_LIMIT_PER_MINUTE per IP, IPv6 per network of
+ * RATE_LIMIT_IPV6_PREFIX bits, shared by every API process since its state lives in Redis),
+ * then the Idempotency-Key claim.
  * Admissions made while another is in flight go together in one script call (group commit), so
  * under load many messages cost one round trip; a lone one goes at once. On a cluster the calls
- * are grouped by slot; an IPv6 message whose /64 rate key and key claim sit in different slots
+ * are grouped by slot; an IPv6 message whose network's rate key and key claim sit in different slots
  * takes two steps, the claim only if the rate limit admitted it.
  */
 export class Admission {
