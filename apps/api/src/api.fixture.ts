@@ -55,7 +55,7 @@ export async function startApi(
   const { redis, queues } = connections;
   await waitFor('the test Redis connections', () => redis.status === 'ready' && connections.completions.ready);
   const app = createApp({ config, ...connections, logger });
-  const server: ServerType = startHttpServer({ fetch: app.fetch, port: 0, hostname: config.host, timeouts });
+  const server: ServerType = startHttpServer({ fetch: app.fetch, port: 0, hostname: config.host, timeouts, maxConnections: config.maxConnections });
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host === '::' ? '::1' : config.host}]` : config.host;

@@ -15,6 +15,8 @@ import { httpMetrics } from './http-metrics.js';
 import { Admission } from './intake/admission.js';
 import { IdempotencyKeys } from './intake/idempotency.js';
 import { Intake } from './intake/intake.js';
+import { readBudget } from './limits/read-budget.js';
+import { StreamLeases } from './limits/stream-leases.js';
 import type { MessageQueues } from './message-queues.js';
 import type { MessageWaiters } from './message-waiters.js';
 import { ApiMetrics } from './metrics.js';
@@ -55,6 +57,7 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
     queues,
     waiters,
     completions,
+    streamLeases: new StreamLeases(redis, keys, config.streamsPerIp),
     history,
     stats: new StatsStore(redis, keys, config),
     intake: new Intake({ queues, history, admission, idempotency, waiters, metrics, redisWork }),
@@ -66,6 +69,8 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
   const app = new Hono<AppEnv>();
   app.use(httpMetrics(services.metrics));
   app.use(clientIp(config.trustProxy));
+  const reads = readBudget({ redis, keys, limitPerMinute: config.readRateLimitPerMinute, isAdmin: services.isAdmin, redisWork });
+  app.on('GET', ['/v1/history', '/v1/messages/:id', '/v1/stream'], reads);
   app.route('/', healthRoutes(services));
   app.route('/', metricsRoutes(services));
   app.route('/v1', messageRoutes(services));

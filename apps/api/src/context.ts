@@ -2,6 +2,7 @@ import type { HttpBindings } from '@hono/node-server';
 import type { Config, HistoryStore, Logger, RedisClient, StatsStore } from '@msgpipe/shared';
 import type { CompletionStream } from './completion-stream.js';
 import type { Intake } from './intake/intake.js';
+import type { StreamLeases } from './limits/stream-leases.js';
 import type { MessageQueues } from './message-queues.js';
 import type { MessageWaiters } from './message-waiters.js';
 import type { ApiMetrics } from './metrics.js';
@@ -23,6 +24,8 @@ export interface Services {
   queues: MessageQueues;
   waiters: MessageWaiters;
   completions: CompletionStream;
+  /** STREAMS_PER_IP: each open stream's place in its client's count. */
+  streamLeases: StreamLeases;
   history: HistoryStore;
   stats: StatsStore;
   /** Takes messages in: rate limit, Idempotency-Key, enqueue, `?wait`. */

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'not_found'
   | 'rate_limited'
   | 'request_timeout'
+  | 'too_many_streams'
   | 'unauthorized'
   | 'unavailable'
   | 'unknown_client'

@@ -1,4 +1,4 @@
-import { expectError } from '@msgpipe/testkit';
+import { expectError, openEventStream, waitFor, type EventStream } from '@msgpipe/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from './api.fixture.js';
 import { DEFAULT_HTTP_TIMEOUTS, startHttpServer } from './http-server.js';
@@ -66,5 +66,41 @@ describe('the production HTTP server settings', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe('MAX_CONNECTIONS', () => {
+  let api: RunningApi;
+  const streams: EventStream[] = [];
+  const clients: RawClient[] = [];
+  beforeAll(async () => {
+    api = await startApi({ MAX_CONNECTIONS: '3' });
+  });
+  afterAll(async () => {
+    for (const stream of streams) stream.close();
+    for (const client of clients) client.close();
+    await api.close();
+  });
+
+  /** A health check on a connection of its own: its answer, none when the server closed it first. */
+  const healthCheck = async () => {
+    const client = await RawClient.open(api.baseUrl, '127.0.82.9');
+    clients.push(client);
+    client.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await client.waitClosed();
+    return client.responses()[0];
+  };
+
+  it('closes connections beyond the cap at once, unanswered, and takes new ones when a place comes free', async () => {
+    for (const ip of ['127.0.82.1', '127.0.82.2', '127.0.82.3']) {
+      const stream = await openEventStream(api.baseUrl, '/v1/stream', { localAddress: ip });
+      expect(stream.status).toBe(200);
+      streams.push(stream);
+    }
+    expect(await healthCheck()).toBeUndefined();
+
+    streams[0]!.close();
+    const answer = await waitFor('a connection taken once a stream closed', healthCheck);
+    expect(answer.status).toBe(200);
   });
 });

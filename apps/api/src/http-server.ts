@@ -31,6 +31,13 @@ export interface HttpServerOptions {
   port: number;
   hostname: string;
   timeouts?: Partial<HttpTimeouts>;
+  /**
+   * Open connections at most (MAX_CONNECTIONS; 0: no cap). Node closes a connection beyond it as
+   * soon as it is accepted, before reading anything, so a flood costs no more than that.
+   */
+  maxConnections?: number;
+  /** Called for each connection closed for being over `maxConnections`. */
+  onConnectionDropped?: () => void;
   onListening?: (port: number) => void;
 }
 
@@ -77,7 +84,7 @@ function adapterError(error: unknown): Response {
 }
 
 /** The API's HTTP server (@hono/node-server's request listener) with its slow-client defences; main.ts and the tests share it. */
-export function startHttpServer({ fetch, port, hostname, timeouts = {}, onListening }: HttpServerOptions): ServerType {
+export function startHttpServer({ fetch, port, hostname, timeouts = {}, maxConnections = 0, onConnectionDropped, onListening }: HttpServerOptions): ServerType {
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, checkIntervalMs } = { ...DEFAULT_HTTP_TIMEOUTS, ...timeouts };
   const server = createServer(
     {
@@ -89,6 +96,8 @@ export function startHttpServer({ fetch, port, hostname, timeouts = {}, onListen
     getRequestListener(fetch, { hostname, errorHandler: adapterError }),
   );
   server.on('clientError', answerClientError);
+  if (maxConnections > 0) server.maxConnections = maxConnections;
+  if (onConnectionDropped) server.on('drop', onConnectionDropped);
   server.listen(port, hostname, () => onListening?.((server.address() as AddressInfo).port));
   return server;
 }

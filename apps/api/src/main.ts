@@ -23,6 +23,19 @@ const REDIS_CLOSE_GRACE_MS = 1000;
 
 let server: ReturnType<typeof startHttpServer> | undefined;
 
+/** How often, at most, the API logs that it is closing connections over MAX_CONNECTIONS. */
+const DROP_LOG_INTERVAL_MS = 10_000;
+let dropped = 0;
+let dropLogged = 0;
+/** Counts connections closed for being over MAX_CONNECTIONS; a flood logs one line per interval, not one per connection. */
+function onConnectionDropped(): void {
+  dropped++;
+  if (Date.now() - dropLogged < DROP_LOG_INTERVAL_MS) return;
+  dropLogged = Date.now();
+  logger.warn({ dropped, maxConnections: config.maxConnections }, 'closing new connections: MAX_CONNECTIONS are open');
+  dropped = 0;
+}
+
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
@@ -76,6 +89,8 @@ if (!stopping) {
     fetch: app.fetch,
     port: config.port,
     hostname: config.host,
+    maxConnections: config.maxConnections,
+    onConnectionDropped,
     onListening: (port) => logger.info({ url: `http://${config.host}:${port}`, redis: redactRedisUrl(config.redis.url) }, 'api listening'),
   });
 }

@@ -26,6 +26,9 @@ describe('loadConfig defaults', () => {
     expect(config.trustProxy).toBeUndefined();
     expect(config.rateLimitPerMinute).toBe(60);
     expect(config.ipv6RateLimitPrefix).toBe(64);
+    expect(config.readRateLimitPerMinute).toBe(600);
+    expect(config.streamsPerIp).toBe(20);
+    expect(config.maxConnections).toBe(10_000);
     expect(config.messageMaxBytes).toBe(8192);
     expect(config.history).toEqual({ maxEntries: 100, ttlSeconds: 604_800 });
     expect(config.onlineWindowSeconds).toBe(300);
@@ -64,6 +67,9 @@ describe('loadConfig values', () => {
       ADMIN_TOKEN: 'a-token-of-at-least-16-chars',
       RATE_LIMIT_PER_MINUTE: '120',
       RATE_LIMIT_IPV6_PREFIX: '48',
+      READ_RATE_LIMIT_PER_MINUTE: '0',
+      STREAMS_PER_IP: '5',
+      MAX_CONNECTIONS: '100',
       MESSAGE_MAX_BYTES: '1024',
       HISTORY_MAX_ENTRIES: '5',
       HISTORY_TTL_SECONDS: '3600',
@@ -82,6 +88,9 @@ describe('loadConfig values', () => {
       adminToken: 'a-token-of-at-least-16-chars',
       rateLimitPerMinute: 120,
       ipv6RateLimitPrefix: 48,
+      readRateLimitPerMinute: 0,
+      streamsPerIp: 5,
+      maxConnections: 100,
       messageMaxBytes: 1024,
       history: { maxEntries: 5, ttlSeconds: 3600 },
       onlineWindowSeconds: 60,
@@ -218,6 +227,9 @@ describe('loadConfig errors', () => {
     ['RATE_LIMIT_IPV6_PREFIX', '15', /RATE_LIMIT_IPV6_PREFIX: expected an integer from 16 to 128/],
     ['RATE_LIMIT_IPV6_PREFIX', '129', /RATE_LIMIT_IPV6_PREFIX: expected an integer from 16 to 128/],
     ['RATE_LIMIT_IPV6_PREFIX', '/56', /RATE_LIMIT_IPV6_PREFIX: expected an integer/],
+    ['READ_RATE_LIMIT_PER_MINUTE', '-1', /READ_RATE_LIMIT_PER_MINUTE: expected an integer from 0 to/],
+    ['STREAMS_PER_IP', 'many', /STREAMS_PER_IP: expected an integer from 0 to 10000/],
+    ['MAX_CONNECTIONS', '1.5', /MAX_CONNECTIONS: expected an integer from 0 to/],
     ['HISTORY_MAX_ENTRIES', '0', /HISTORY_MAX_ENTRIES: expected an integer from 1 to/],
     ['HISTORY_TTL_SECONDS', 'week', /HISTORY_TTL_SECONDS: expected an integer/],
     ['MESSAGE_MAX_BYTES', '0', /MESSAGE_MAX_BYTES: expected an integer from 1/],

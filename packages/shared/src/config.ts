@@ -108,6 +108,9 @@ export const envSchema = z.object({
   TRUST_PROXY: trustProxy.optional(),
   RATE_LIMIT_PER_MINUTE: integer(0, 1_000_000).default(60),
   RATE_LIMIT_IPV6_PREFIX: integer(16, 128).default(DEFAULT_IPV6_RATE_LIMIT_PREFIX),
+  READ_RATE_LIMIT_PER_MINUTE: integer(0, 1_000_000).default(600),
+  STREAMS_PER_IP: integer(0, 10_000).default(20),
+  MAX_CONNECTIONS: integer(0, 1_000_000).default(10_000),
   MESSAGE_MAX_BYTES: integer(1, 1_048_576).default(8192),
   HISTORY_MAX_ENTRIES: integer(1, 10_000).default(100),
   HISTORY_TTL_SECONDS: integer(60, 31_536_000).default(604_800),
@@ -180,6 +183,12 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   /** The IPv6 network every per-IP limit counts as one client (RATE_LIMIT_IPV6_PREFIX). */
   readonly ipv6RateLimitPrefix: number;
+  /** Reads (GET history, GET a message, stream connects) per client per minute; 0: no limit. */
+  readonly readRateLimitPerMinute: number;
+  /** `/v1/stream` connections one client may hold at once, over every API process; 0: no cap. */
+  readonly streamsPerIp: number;
+  /** Open HTTP connections per API process; beyond it new ones are closed at once. 0: no cap. */
+  readonly maxConnections: number;
   readonly messageMaxBytes: number;
   readonly history: { readonly maxEntries: number; readonly ttlSeconds: number };
   readonly onlineWindowSeconds: number;
@@ -264,6 +273,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     ipv6RateLimitPrefix: e.RATE_LIMIT_IPV6_PREFIX,
+    readRateLimitPerMinute: e.READ_RATE_LIMIT_PER_MINUTE,
+    streamsPerIp: e.STREAMS_PER_IP,
+    maxConnections: e.MAX_CONNECTIONS,
     messageMaxBytes: e.MESSAGE_MAX_BYTES,
     history: { maxEntries: e.HISTORY_MAX_ENTRIES, ttlSeconds: e.HISTORY_TTL_SECONDS },
     onlineWindowSeconds: e.ONLINE_WINDOW_SECONDS,

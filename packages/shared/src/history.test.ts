@@ -267,3 +267,39 @@ describe('HistoryStore on Redis Cluster', () => {
     expect(await cluster.exists(keys.written(ip))).toBe(0);
   });
 });
+
+describe('HistoryStore.since: what a stream that saw a message last has missed', () => {
+  it('is the entries written after it, newest first; nothing after the newest', async () => {
+    const { store, recorder } = freshStore();
+    const [a, b, c] = [entry(), entry(), entry()];
+    for (const each of [a, b, c]) await recorder.record(IP, each);
+    expect(await store.since(IP, a.id, 100)).toEqual([c, b]);
+    expect(await store.since(IP, c.id, 100)).toEqual([]);
+  });
+
+  it('is undefined for an id the IP never had written', async () => {
+    const { store, recorder } = freshStore();
+    await recorder.record(IP, entry());
+    const elsewhere = entry();
+    await recorder.record('198.51.100.8', elsewhere);
+    expect(await store.since(IP, elsewhere.id, 100)).toBeUndefined();
+    expect(await store.since(IP, 'never-written', 100)).toBeUndefined();
+  });
+
+  it('is the whole history (up to the limit) for an id trimmed out of it', async () => {
+    const { store, recorder } = freshStore({ maxEntries: 2 });
+    const [a, b, c] = [entry(), entry(), entry()];
+    for (const each of [a, b, c]) await recorder.record(IP, each);
+    expect(await store.since(IP, a.id, 2)).toEqual([c, b]);
+  });
+
+  it('follows the history’s order when the write times disagree with it (workers’ clocks)', async () => {
+    const { store, recorder } = freshStore();
+    const [a, b, c] = [entry(), entry(), entry()];
+    await recorder.record(IP, a, 3_000);
+    await recorder.record(IP, b, 1_000);
+    await recorder.record(IP, c, 2_000);
+    expect(await store.since(IP, a.id, 100)).toEqual([c, b]);
+    expect(await store.since(IP, b.id, 100)).toEqual([c]);
+  });
+});

@@ -43,6 +43,27 @@ export class HistoryStore {
     return match === undefined ? undefined : (JSON.parse(match) as HistoryEntry);
   }
 
+  /**
+   * The entries written after message `id`, newest first, at most `limit`: what a stream that
+   * saw `id` last has missed. Undefined when the IP's written-id guard does not know `id` (never
+   * one of its messages, or too old to be remembered), found with one look-up; all `limit`
+   * newest entries when `id` is remembered but has left the history.
+   */
+  async since(ip: string, id: string, limit: number): Promise<HistoryEntry[] | undefined> {
+    // Its rank among the written ids, newest first: how many were written after it.
+    const writtenAfter = await this.redis.zrevrank(this.keys.written(ip), id);
+    if (writtenAfter === null) return undefined;
+    const newest = await this.list(ip, Math.min(writtenAfter + 1, limit));
+    const at = newest.findIndex((entry) => entry.id === id);
+    if (at !== -1) return newest.slice(0, at);
+    if (writtenAfter + 1 >= limit) return newest;
+    // The written ids' order (workers' clocks, ties within a millisecond) disagrees with the
+    // history's, or the history was erased since: look through all of it.
+    const all = await this.list(ip, limit);
+    const seen = all.findIndex((entry) => entry.id === id);
+    return seen === -1 ? all : all.slice(0, seen);
+  }
+
   /** Whether the message was recorded in the IP's history (as long as the written-id guard remembers it). */
   async isWritten(ip: string, id: string): Promise<boolean> {
     return (await this.redis.zscore(this.keys.written(ip), id)) !== null;

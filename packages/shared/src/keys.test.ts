@@ -68,6 +68,15 @@ describe('KeySchema', () => {
     expect(per48.rateLimit('1.2.3.4')).toBe(keys.rateLimit('1.2.3.4'));
   });
 
+  it('names the read budget and the stream leases per client, by the same subject as the rate key', () => {
+    expect(keys.readRateLimit('1.2.3.4')).toBe('msgpipe:reads:{1.2.3.4}');
+    expect(keys.streamLeases('1.2.3.4')).toBe('msgpipe:streams:{1.2.3.4}');
+    expect(keys.readRateLimit('2001:db8:1:2::7')).toBe('msgpipe:reads:{2001-db8-1-2--/64}');
+    expect(keys.streamLeases('2001:db8:1:2:ffff::1')).toBe('msgpipe:streams:{2001-db8-1-2--/64}');
+    const per48 = new KeySchema('msgpipe', { ipv6RateLimitPrefix: 48 });
+    expect(per48.streamLeases('2001:db8:1:2::7')).toBe('msgpipe:streams:{2001-db8-1--/48}');
+  });
+
   it("lists the history, the written-id guard, the uncounted marks and the IP's cached answers as what an erasure removes", () => {
     expect(keys.erasable('1.2.3.4')).toEqual([keys.history('1.2.3.4'), keys.written('1.2.3.4'), keys.uncounted('1.2.3.4'), keys.responseCacheOf('1.2.3.4')]);
   });

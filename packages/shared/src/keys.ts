@@ -51,6 +51,16 @@ export class KeySchema {
     return `${this.prefix}:rate:{${this.#rateSubject(ip)}}`;
   }
 
+  /** STRING: GCRA theoretical arrival time of the client's reads (READ_RATE_LIMIT_PER_MINUTE). */
+  readRateLimit(ip: string): string {
+    return `${this.prefix}:reads:{${this.#rateSubject(ip)}}`;
+  }
+
+  /** ZSET: the client's open `/v1/stream` connections over every API process, lease id → lease end (ms). */
+  streamLeases(ip: string): string {
+    return `${this.prefix}:streams:{${this.#rateSubject(ip)}}`;
+  }
+
   /** Pub/sub channel (not a key): the IP's finished messages, as history entry JSON. */
   completions(ip: string): string {
     return `${this.#ip(ip)}:completed`;

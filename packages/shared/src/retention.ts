@@ -26,4 +26,9 @@ export const Retention = {
   completedJobCount: 1000,
   failedJobSeconds: 7 * 24 * 60 * 60,
   failedJobCount: 5000,
+  /**
+   * An open `/v1/stream` holds a lease in its client's stream count, renewed with each 15 s
+   * heartbeat; a process that dies without closing its streams frees their places after this.
+   */
+  streamLeaseSeconds: 60,
 } as const;

@@ -18,10 +18,13 @@ export function rateDecisionOf([allowed = 0, remaining = 0, retryAfterMs = 0, re
   };
 }
 
-/** IETF RateLimit / RateLimit-Policy headers (draft-ietf-httpapi-ratelimit-headers). */
-export function rateLimitHeaders(limitPerMinute: number, decision: RateDecision): Record<string, string> {
+/**
+ * IETF RateLimit / RateLimit-Policy headers (draft-ietf-httpapi-ratelimit-headers), of the
+ * send budget (`per-ip`) or another policy such as the read budget (`reads`).
+ */
+export function rateLimitHeaders(limitPerMinute: number, decision: RateDecision, policy = 'per-ip'): Record<string, string> {
   return {
-    'RateLimit-Policy': `"per-ip";q=${limitPerMinute};w=60`,
-    RateLimit: `"per-ip";r=${decision.remaining};t=${decision.resetSeconds}`,
+    'RateLimit-Policy': `"${policy}";q=${limitPerMinute};w=60`,
+    RateLimit: `"${policy}";r=${decision.remaining};t=${decision.resetSeconds}`,
   };
 }

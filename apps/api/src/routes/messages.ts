@@ -6,9 +6,9 @@ import { IdempotencyKeys } from '../intake/idempotency.js';
 import type { SubmitResult } from '../intake/intake.js';
 import { rateLimitHeaders } from '../intake/rate-limiter.js';
 import { readMessage } from '../message-body.js';
+import { isMessageId } from '../message-id.js';
 import { fromHistory, fromJob } from '../message-view.js';
 
-const MESSAGE_ID = /^[A-Za-z0-9_-]{22}$/;
 const MAX_WAIT_MS = 30_000;
 
 /** `?wait=MS`: 0–30000, or undefined when absent. */
@@ -50,7 +50,7 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
       const ip = c.get('clientIp');
       const id = c.req.param('id');
       const notFound = new AppError('not_found', 'No message with this id was sent from your address.');
-      if (!MESSAGE_ID.test(id)) throw notFound;
+      if (!isMessageId(id)) throw notFound;
 
       // An admin may read any message, found through the job while BullMQ still keeps it.
       const admin = isAdmin(c.req.header('authorization'));

@@ -1,3 +1,4 @@
+import { RedisServer } from '@msgpipe/redis-server';
 import { openEventStream, postMessage, type EventStream } from '@msgpipe/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api.fixture.js';
@@ -100,10 +101,55 @@ describe('GET /v1/stream', () => {
     expect(resumed.events.map((event) => event.id)).not.toContain(seen);
   });
 
-  it('replays the whole history for a Last-Event-ID it no longer has', async () => {
-    const a = await sendAndFinish('127.0.0.136', 'a');
-    const b = await sendAndFinish('127.0.0.136', 'b');
-    const resumed = await stream('127.0.0.136', 'AAAAAAAAAAAAAAAAAAAAAA');
-    expect((await resumed.take(2)).map((event) => event.id)).toEqual([a, b]);
+});
+
+/** Resuming, on a Redis of its own so its command counts are this test's alone. */
+describe('GET /v1/stream with a Last-Event-ID', () => {
+  let redis: RedisServer;
+  let small: RunningApi;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    small = await startApi({ RATE_LIMIT_PER_MINUTE: '0', HISTORY_MAX_ENTRIES: '2' }, redis.url);
+  });
+  afterAll(async () => {
+    await small.close();
+    await redis.stop();
+  });
+
+  let sent = 0;
+  /** Records a finished message as a worker would: in the history, and published to open streams. */
+  async function finish(ip: string): Promise<string> {
+    const id = `resume-test-message-${String(sent++).padStart(2, '0')}`;
+    const now = new Date().toISOString();
+    await small.recorder.record(ip, { id, message: id, sendTime: now, status: 'completed', response: 'ok', respondedAt: now });
+    return id;
+  }
+  const resume = async (ip: string, lastEventId: string) => {
+    const events = await openEventStream(small.baseUrl, '/v1/stream', { localAddress: ip, headers: { 'last-event-id': lastEventId } });
+    opened.push(events);
+    return events;
+  };
+  const historyReads = async () => Number(/cmdstat_lrange:calls=(\d+)/.exec(await small.redis.info('commandstats'))?.[1] ?? 0);
+
+  it('replays the whole history for an id that has left it', async () => {
+    const ip = '127.0.0.137';
+    const trimmed = await finish(ip);
+    const kept = [await finish(ip), await finish(ip)];
+    const resumed = await resume(ip, trimmed);
+    expect((await resumed.take(2)).map((event) => event.id)).toEqual(kept);
+  });
+
+  it('replays nothing for an id that was never this address’s, and reads no history for it', async () => {
+    const ip = '127.0.0.138';
+    await finish(ip);
+    await finish(ip);
+    const stranger = await finish('127.0.0.139');
+    const before = await historyReads();
+    const unknown = [await resume(ip, 'AAAAAAAAAAAAAAAAAAAAAA'), await resume(ip, stranger), await resume(ip, 'x'.repeat(4000))];
+    expect(unknown.map((events) => events.status)).toEqual([200, 200, 200]);
+    expect(await historyReads()).toBe(before);
+
+    const live = await finish(ip);
+    for (const events of unknown) expect((await events.take(1)).map((event) => event.id)).toEqual([live]);
   });
 });

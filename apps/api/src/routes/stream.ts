@@ -2,7 +2,9 @@ import type { HistoryEntry } from '@msgpipe/shared';
 import { Hono } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import type { AppEnv, Services } from '../context.js';
-import { UnavailableError } from '../errors.js';
+import { AppError, UnavailableError } from '../errors.js';
+import type { StreamLease } from '../limits/stream-leases.js';
+import { isMessageId } from '../message-id.js';
 import { fromHistory } from '../message-view.js';
 
 /** Comment lines keep idle connections (and the proxies between) from timing out. */
@@ -13,34 +15,49 @@ export const HEARTBEAT_MS = 15_000;
  * is `message` with the GET shape as data and the message id as SSE id, so a browser that
  * reconnects sends `Last-Event-ID` and gets what it missed from the history first.
  */
-export function streamRoutes({ config, history, completions, redisWork }: Services): Hono<AppEnv> {
-  /** The entries newer than `lastId`, oldest first; all of the history when it is not there. */
+export function streamRoutes({ config, history, completions, streamLeases, redisWork }: Services): Hono<AppEnv> {
+  /**
+   * The entries newer than `lastId`, oldest first; all of the history when `lastId` has left it.
+   * An id that was never one of this IP's messages replays nothing and costs one look-up (none
+   * when it is not even shaped like an id), so a made-up Last-Event-ID cannot make every
+   * connect read a whole history.
+   */
   async function missedSince(ip: string, lastId: string): Promise<HistoryEntry[]> {
-    const entries = await redisWork(() => history.list(ip, config.history.maxEntries));
-    const seen = entries.findIndex((entry) => entry.id === lastId);
-    return (seen === -1 ? entries : entries.slice(0, seen)).reverse();
+    if (!isMessageId(lastId)) return [];
+    const newer = await redisWork(() => history.since(ip, lastId, config.history.maxEntries));
+    return (newer ?? []).reverse();
+  }
+
+  async function takeLease(ip: string): Promise<StreamLease> {
+    const lease = await redisWork(() => streamLeases.take(ip));
+    if (lease) return lease;
+    throw new AppError('too_many_streams', `At most ${streamLeases.maxPerClient} streams may be open from your address at once; close one first.`);
+  }
+
+  /** Subscribes first, then reads what was missed, so nothing falls between the two; ids dedupe. */
+  async function subscribeFrom(ip: string, lastEventId: string | undefined, onEntry: (entry: HistoryEntry) => void) {
+    const unsubscribe = await redisWork(() => completions.subscribe(ip, onEntry));
+    try {
+      return { unsubscribe, missed: lastEventId ? await missedSince(ip, lastEventId) : [] };
+    } catch (error) {
+      await unsubscribe();
+      throw error;
+    }
   }
 
   return new Hono<AppEnv>().get('/stream', async (c) => {
     const ip = c.get('clientIp');
     if (!completions.ready || completions.ending.aborted) throw new UnavailableError();
+    const lease = await takeLease(ip);
     const pending: HistoryEntry[] = [];
     let wake: (() => void) | undefined;
-    const unsubscribe = await redisWork(() =>
-      completions.subscribe(ip, (entry) => {
-        pending.push(entry);
-        wake?.();
-      }),
-    );
-    // Subscribed before reading the history, so nothing falls between the two; ids dedupe.
-    const lastEventId = c.req.header('last-event-id');
-    let missed: HistoryEntry[];
-    try {
-      missed = lastEventId ? await missedSince(ip, lastEventId) : [];
-    } catch (error) {
-      await unsubscribe();
+    const { unsubscribe, missed } = await subscribeFrom(ip, c.req.header('last-event-id'), (entry) => {
+      pending.push(entry);
+      wake?.();
+    }).catch(async (error: unknown) => {
+      await lease.release().catch(() => {});
       throw error;
-    }
+    });
 
     return streamSSE(c, async (stream: SSEStreamingApi) => {
       const sent = new Set<string>();
@@ -49,7 +66,11 @@ export function streamRoutes({ config, history, completions, redisWork }: Servic
         sent.add(entry.id);
         await stream.writeSSE({ event: 'message', id: entry.id, data: JSON.stringify(fromHistory(entry, ip)) });
       };
-      const heartbeat = setInterval(() => void stream.write(': heartbeat\n\n').catch(() => {}), HEARTBEAT_MS);
+      // The heartbeat renews the stream's lease too; a failed renewal only lets the lease end early.
+      const heartbeat = setInterval(() => {
+        void stream.write(': heartbeat\n\n').catch(() => {});
+        void lease.renew().catch(() => {});
+      }, HEARTBEAT_MS);
       stream.onAbort(() => wake?.());
       const onEnding = () => wake?.();
       completions.ending.addEventListener('abort', onEnding);
@@ -64,6 +85,7 @@ export function streamRoutes({ config, history, completions, redisWork }: Servic
         completions.ending.removeEventListener('abort', onEnding);
         clearInterval(heartbeat);
         await unsubscribe();
+        await lease.release().catch(() => {});
       }
     });
   });
