@@ -6,6 +6,7 @@ import { adminAuth, adminCheck } from './admin-auth.js';
 import { chatPage } from './chat/chat-page.js';
 import { clientIp } from './client-ip.js';
 import type { CompletionStream } from './completion-stream.js';
+import { listedOriginsCors, refuseUnlistedOrigins } from './cross-origin.js';
 import type { AppEnv, Services } from './context.js';
 import { DASHBOARD_PATH, queueDashboard } from './dashboard.js';
 import { withinDeadline } from './deadline.js';
@@ -69,6 +70,9 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
   const app = new Hono<AppEnv>();
   app.use(httpMetrics(services.metrics));
   app.use(clientIp(config.trustProxy));
+  // Pages of other sites, before anything spends a budget: CORS for the listed, refusal for the rest.
+  app.use('/v1/*', listedOriginsCors(config.corsOrigins));
+  app.use('/v1/*', refuseUnlistedOrigins(config.corsOrigins));
   const reads = readBudget({ redis, keys, limitPerMinute: config.readRateLimitPerMinute, isAdmin: services.isAdmin, redisWork });
   app.on('GET', ['/v1/history', '/v1/messages/:id', '/v1/stream'], reads);
   app.route('/', healthRoutes(services));

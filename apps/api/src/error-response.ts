@@ -14,6 +14,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   invalid_query: 400,
   unknown_client: 400,
   unauthorized: 401,
+  cross_site_request: 403,
   not_found: 404,
   request_timeout: 408,
   message_too_large: 413,

@@ -4,6 +4,7 @@
  */
 export type ErrorCode =
   | 'bad_request'
+  | 'cross_site_request'
   | 'empty_message'
   | 'headers_too_large'
   | 'internal'

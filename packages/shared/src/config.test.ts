@@ -24,6 +24,7 @@ describe('loadConfig defaults', () => {
     expect(config.redis.clusterNodes).toBeUndefined();
     expect(config.adminToken).toBeUndefined();
     expect(config.trustProxy).toBeUndefined();
+    expect(config.corsOrigins).toEqual([]);
     expect(config.rateLimitPerMinute).toBe(60);
     expect(config.ipv6RateLimitPrefix).toBe(64);
     expect(config.readRateLimitPerMinute).toBe(600);
@@ -131,6 +132,11 @@ describe('loadConfig values', () => {
     expect(config.port).toBe(8080);
     expect(config.logLevel).toBe('warn');
     expect(config.redis.prefix).toBe('app');
+  });
+
+  it('parses CORS_ORIGINS into origins as browsers send them: lower case, no default port, no repeats', () => {
+    const { corsOrigins } = loadConfig({ CORS_ORIGINS: 'https://App.Example.com, http://localhost:5173,https://app.example.com:443/, http://[::1]:8080' });
+    expect(corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173', 'http://[::1]:8080']);
   });
 
   it('parses TRUST_PROXY into the trusted proxies', () => {
@@ -246,6 +252,11 @@ describe('loadConfig errors', () => {
     ['REDIS_PREFIX', 'x'.repeat(65), /REDIS_PREFIX: expected 1–64 letters/],
     ['TRUST_PROXY', 'garbage', /TRUST_PROXY: .*"garbage" is none of these/],
     ['TRUST_PROXY', 'loopback,10.0.0.0/33', /TRUST_PROXY: .*"10\.0\.0\.0\/33" is none of these/],
+    ['CORS_ORIGINS', '*', /CORS_ORIGINS: expected a comma list of origins .*"\*" is not accepted/],
+    ['CORS_ORIGINS', 'https://app.example.com/path', /CORS_ORIGINS: .*"https:\/\/app\.example\.com\/path" is not one/],
+    ['CORS_ORIGINS', 'app.example.com', /CORS_ORIGINS: .*"app\.example\.com" is not one/],
+    ['CORS_ORIGINS', 'https://ok.example, ftp://files.example', /CORS_ORIGINS: .*"ftp:\/\/files\.example" is not one/],
+    ['CORS_ORIGINS', 'null', /CORS_ORIGINS: .*"null" is not one/],
     ['ADMIN_TOKEN', 'short', /ADMIN_TOKEN: expected at least 16 characters/],
     ['RESPONDER', 'robot', /RESPONDER: expected rules, webhook or openai/],
     ['RESPONDER_URL', 'ftp://x', /RESPONDER_URL: expected an http/],

@@ -82,6 +82,36 @@ const httpUrl = z.string().refine(
   { error: 'expected an http:// or https:// URL' },
 );
 
+/** The origin `entry` names, as a browser sends it in `Origin`; undefined unless it is a bare http(s) origin. */
+function bareOrigin(entry: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return undefined;
+  }
+  const bare = ['http:', 'https:'].includes(url.protocol) && !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash;
+  return bare ? url.origin : undefined;
+}
+
+/**
+ * `https://app.example.com, http://localhost:5173`: the origins whose pages may call the public
+ * API from a browser, normalized as browsers send them (lower case, no default port).
+ */
+const originList = z.string().transform((value, ctx) => {
+  const origins = new Set<string>();
+  for (const entry of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const origin = bareOrigin(entry);
+    if (!origin) {
+      const hint = entry === '*' ? ' ("*" is not accepted: every site could then spend its visitors\' budgets)' : '';
+      ctx.addIssue({ code: 'custom', message: `expected a comma list of origins such as https://app.example.com; "${entry}" is not one${hint}` });
+      return z.NEVER;
+    }
+    origins.add(origin);
+  }
+  return [...origins];
+});
+
 const trustProxy = z.string().transform((value, ctx) => {
   try {
     return parseTrustProxy(value);
@@ -106,6 +136,7 @@ export const envSchema = z.object({
     .default('msgpipe'),
   ADMIN_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
   TRUST_PROXY: trustProxy.optional(),
+  CORS_ORIGINS: originList.optional(),
   RATE_LIMIT_PER_MINUTE: integer(0, 1_000_000).default(60),
   RATE_LIMIT_IPV6_PREFIX: integer(16, 128).default(DEFAULT_IPV6_RATE_LIMIT_PREFIX),
   READ_RATE_LIMIT_PER_MINUTE: integer(0, 1_000_000).default(600),
@@ -180,6 +211,8 @@ export interface Config {
   };
   readonly adminToken: string | undefined;
   readonly trustProxy: ReturnType<typeof parseTrustProxy> | undefined;
+  /** CORS_ORIGINS: origins whose pages may call the public API from a browser; none by default. */
+  readonly corsOrigins: readonly string[];
   readonly rateLimitPerMinute: number;
   /** The IPv6 network every per-IP limit counts as one client (RATE_LIMIT_IPV6_PREFIX). */
   readonly ipv6RateLimitPrefix: number;
@@ -271,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adminToken: e.ADMIN_TOKEN,
     trustProxy: e.TRUST_PROXY,
+    corsOrigins: e.CORS_ORIGINS ?? [],
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     ipv6RateLimitPrefix: e.RATE_LIMIT_IPV6_PREFIX,
     readRateLimitPerMinute: e.READ_RATE_LIMIT_PER_MINUTE,
