@@ -2,7 +2,8 @@ import { HistoryStore, isRedisUnavailableError, KeySchema, StatsStore, type Conf
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { adminAuth, adminCheck } from './admin-auth.js';
+import { adminCheck } from './admin-auth.js';
+import { adminOnly } from './admin-only.js';
 import { chatPage } from './chat/chat-page.js';
 import { clientIp } from './client-ip.js';
 import type { CompletionStream } from './completion-stream.js';
@@ -51,6 +52,7 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
   const metrics = new ApiMetrics({ queues, redisWork });
   const idempotency = new IdempotencyKeys(redis, keys);
   const admission = new Admission(redis, keys, idempotency, config.rateLimitPerMinute);
+  const isAdmin = adminCheck(config.adminToken);
   const services: Services = {
     config,
     redis,
@@ -63,7 +65,8 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
     stats: new StatsStore(redis, keys, config),
     intake: new Intake({ queues, history, admission, idempotency, waiters, metrics, redisWork }),
     metrics,
-    isAdmin: adminCheck(config.adminToken),
+    isAdmin,
+    adminOnly: adminOnly(isAdmin),
     redisWork,
   };
 
@@ -83,8 +86,8 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
   app.route('/v1', streamRoutes(services));
   app.route('/', chatPage());
   // The ops page and the queue dashboard under it: one guard for everything below /admin.
-  app.use(OPS_PATH, adminAuth(services.isAdmin));
-  app.use(`${OPS_PATH}/*`, adminAuth(services.isAdmin));
+  app.use(OPS_PATH, services.adminOnly);
+  app.use(`${OPS_PATH}/*`, services.adminOnly);
   app.route(DASHBOARD_PATH, queueDashboard(queues));
   app.route(OPS_PATH, opsPage(services));
 

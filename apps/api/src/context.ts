@@ -1,4 +1,5 @@
 import type { HttpBindings } from '@hono/node-server';
+import type { MiddlewareHandler } from 'hono';
 import type { Config, HistoryStore, Logger, RedisClient, StatsStore } from '@msgpipe/shared';
 import type { CompletionStream } from './completion-stream.js';
 import type { Intake } from './intake/intake.js';
@@ -33,6 +34,8 @@ export interface Services {
   metrics: ApiMetrics;
   /** Whether an Authorization header carries the admin token. */
   isAdmin(authorization: string | undefined): boolean;
+  /** In front of every admin route: see admin-only.ts. */
+  adminOnly: MiddlewareHandler<AppEnv>;
   /** Runs Redis work on the request path: 503 rather than a hang (SPEC: within 2 s). */
   redisWork<T>(work: () => Promise<T>): Promise<T>;
 }

@@ -1,6 +1,5 @@
 import { normalizeIp } from '@msgpipe/shared';
 import { Hono } from 'hono';
-import { adminAuth } from '../admin-auth.js';
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
 
@@ -10,9 +9,8 @@ const DEFAULT_LIMIT = 20;
  * The caller's own history (`/history`) and, for admins, any IP's (`/ips/{ip}/history`).
  * Erasing removes the history and the IP's place on the leaderboards and in the online set.
  */
-export function historyRoutes({ config, history, stats, isAdmin, redisWork }: Services): Hono<AppEnv> {
+export function historyRoutes({ config, history, stats, adminOnly, redisWork }: Services): Hono<AppEnv> {
   const maxLimit = config.history.maxEntries;
-  const admin = adminAuth(isAdmin);
 
   function parseLimit(raw: string | undefined): number {
     if (raw === undefined) return Math.min(DEFAULT_LIMIT, maxLimit);
@@ -50,8 +48,8 @@ export function historyRoutes({ config, history, stats, isAdmin, redisWork }: Se
       await erase(c.get('clientIp'));
       return c.body(null, 204);
     })
-    .get('/ips/:ip/history', admin, async (c) => c.json(await historyOf(parseIp(c.req.param('ip')), c.req.query('limit'))))
-    .delete('/ips/:ip/history', admin, async (c) => {
+    .get('/ips/:ip/history', adminOnly, async (c) => c.json(await historyOf(parseIp(c.req.param('ip')), c.req.query('limit'))))
+    .delete('/ips/:ip/history', adminOnly, async (c) => {
       await erase(parseIp(c.req.param('ip')));
       return c.body(null, 204);
     });

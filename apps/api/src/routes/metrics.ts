@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
-import { adminAuth } from '../admin-auth.js';
 import type { AppEnv, Services } from '../context.js';
 
 /** `GET /metrics`: Prometheus text, behind the admin token (scrapers send it as a bearer). */
-export function metricsRoutes({ metrics, isAdmin }: Services): Hono<AppEnv> {
-  return new Hono<AppEnv>().get('/metrics', adminAuth(isAdmin), async (c) => {
+export function metricsRoutes({ metrics, adminOnly }: Services): Hono<AppEnv> {
+  return new Hono<AppEnv>().get('/metrics', adminOnly, async (c) => {
     c.header('Content-Type', metrics.registry.contentType);
     return c.body(await metrics.registry.metrics());
   });

@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { adminAuth } from '../admin-auth.js';
 import type { AppEnv, Services } from '../context.js';
 import { AppError } from '../errors.js';
 
@@ -7,7 +6,7 @@ const DEFAULT_TOP = 10;
 const MAX_TOP = 100;
 
 /** `GET /v1/stats` (admin): counters, leaderboards and queue depth, in SPEC's shape. */
-export function statsRoutes({ stats, queues, isAdmin, redisWork }: Services): Hono<AppEnv> {
+export function statsRoutes({ stats, queues, adminOnly, redisWork }: Services): Hono<AppEnv> {
   function parseTop(raw: string | undefined): number {
     if (raw === undefined) return DEFAULT_TOP;
     const top = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
@@ -15,7 +14,7 @@ export function statsRoutes({ stats, queues, isAdmin, redisWork }: Services): Ho
     return top;
   }
 
-  return new Hono<AppEnv>().get('/stats', adminAuth(isAdmin), async (c) => {
+  return new Hono<AppEnv>().get('/stats', adminOnly, async (c) => {
     const top = parseTop(c.req.query('top'));
     const [snapshot, depth] = await redisWork(() => Promise.all([stats.read(top), queues.counts()]));
     return c.json({ ...snapshot, queue: depth.total });
