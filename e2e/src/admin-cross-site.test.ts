@@ -10,7 +10,8 @@ const FORGED = { name: 'forged', data: { id: 'forged-id', ip: '203.0.113.66', me
 /**
  * Two ways a page makes a browser POST without a CORS preflight: a `text/plain` form, which
  * Chromium sends with the Basic credentials it holds for the API (without the guard: 200, a
- * job added), and a `text/plain` fetch (Chromium withholds them there: 401 without the guard).
+ * job added), and a `text/plain` fetch (Chromium withholds the credentials there, and, the
+ * answer being `Cross-Origin-Resource-Policy: same-origin`, the answer from the page too).
  */
 function attackPages(apiUrl: string): Record<string, string> {
   const target = JSON.stringify(`${apiUrl}${ADD_JOB}`);
@@ -47,16 +48,27 @@ describe('a page on another site, opened by an admin whose browser holds the das
     await pipeline?.kill();
   });
 
-  it.each(['/form', '/fetch'])('cannot add a job through bull-board (%s, text/plain): 403, and the queue stays empty', async (attack) => {
+  /** Opens the attack page in the admin's browser, next to the dashboard; resolves with the forged request once the API answered it. */
+  async function attack(path: string) {
     const dashboard = await admin.newPage();
     expect((await dashboard.goto(`${pipeline.baseUrl}/admin/queues`))?.status()).toBe(200);
-
     const attacker = await admin.newPage();
-    const answered = attacker.waitForResponse((response) => response.url().endsWith(ADD_JOB));
-    await attacker.goto(`${site.origin}${attack}`);
-    const response = await answered;
-    expect((await response.request().allHeaders()).origin).toBe(site.origin);
-    expect(response.status()).toBe(403);
+    const sent = attacker.waitForRequest((request) => request.url().endsWith(ADD_JOB));
+    await attacker.goto(`${site.origin}${path}`);
+    const forged = await sent;
+    expect((await forged.allHeaders()).origin).toBe(site.origin);
+    return { forged, response: await forged.response() };
+  }
+
+  it('cannot add a job through bull-board with a text/plain form: 403, and the queue stays empty', async () => {
+    const { response } = await attack('/form');
+    expect(response?.status()).toBe(403);
+    expect(await waitingJobs()).toBe(0);
+  });
+
+  it('cannot add a job through bull-board with a text/plain fetch either', async () => {
+    const { forged } = await attack('/fetch');
+    expect(forged.failure()?.errorText).toMatch(/ERR_BLOCKED_BY_RESPONSE/); // answered, and not shown to the page
     expect(await waitingJobs()).toBe(0);
   });
 

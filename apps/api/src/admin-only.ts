@@ -1,14 +1,21 @@
-import { every } from 'hono/combine';
 import type { MiddlewareHandler } from 'hono';
+import { every } from 'hono/combine';
+import { createMiddleware } from 'hono/factory';
 import { adminAuth } from './admin-auth.js';
 import type { AppEnv } from './context.js';
 import { refuseCrossSite } from './cross-site-guard.js';
 
+/** Admin answers (stats, histories, the pages) stay out of every cache, the browser's included. */
+const noStore = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  c.res.headers.set('Cache-Control', 'no-store');
+});
+
 /**
  * What stands in front of every admin route (the pages under /admin, the dashboard and its
- * API, /v1/stats, /v1/ips/…, /metrics), in order: a state-changing request from another
- * site is refused before anything else, then the admin token is checked.
+ * API, /v1/stats, /v1/ips/…, /metrics), in order: every answer is marked no-store, a
+ * state-changing request from another site is refused, then the admin token is checked.
  */
 export function adminOnly(isAdmin: (authorization: string | undefined) => boolean): MiddlewareHandler<AppEnv> {
-  return every(refuseCrossSite(), adminAuth(isAdmin));
+  return every(noStore, refuseCrossSite(), adminAuth(isAdmin));
 }

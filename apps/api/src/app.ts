@@ -29,6 +29,7 @@ import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statsRoutes } from './routes/stats.js';
 import { streamRoutes } from './routes/stream.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface AppDeps {
   config: Config;
@@ -72,6 +73,7 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
 
   const app = new Hono<AppEnv>();
   app.use(httpMetrics(services.metrics));
+  app.use(securityHeaders());
   app.use(clientIp(config.trustProxy));
   // Pages of other sites, before anything spends a budget: CORS for the listed, refusal for the rest.
   app.use('/v1/*', listedOriginsCors(config.corsOrigins));

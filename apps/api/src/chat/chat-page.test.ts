@@ -14,7 +14,7 @@ describe('GET / (the chat page)', () => {
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/html/);
     expect(response.text).toContain('<form>');
-    expect(response.text).toContain('<script type="module">');
+    expect(response.text).toMatch(/<script type="module" nonce="[^"]+">/);
     // No external scripts or styles: nothing to build, nothing to fetch from elsewhere.
     expect(response.text).not.toMatch(/<script[^>]+src=|<link[^>]+stylesheet/);
   });

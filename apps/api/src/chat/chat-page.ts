@@ -110,11 +110,11 @@ export function chatPage(): Hono<AppEnv> {
   return new Hono<AppEnv>().get('/', (c) =>
     c.html(html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>msgpipe · chat</title><style>${raw(STYLE)}</style></head>
+<title>msgpipe · chat</title><style nonce="${c.get('secureHeadersNonce')}">${raw(STYLE)}</style></head>
 <body><header><h1>msgpipe</h1><small id="who"></small></header>
 <main id="log" aria-live="polite"></main>
 <p id="notice" role="status"></p>
 <form><input name="message" autocomplete="off" placeholder="Say something…" maxlength="8192" aria-label="Message"><button type="submit">Send</button></form>
-<script type="module">${raw(SCRIPT)}</script></body></html>`),
+<script type="module" nonce="${c.get('secureHeadersNonce')}">${raw(SCRIPT)}</script></body></html>`),
   );
 }

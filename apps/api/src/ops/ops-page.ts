@@ -7,13 +7,11 @@ export const OPS_PATH = '/admin';
 
 /**
  * The ops page (`/admin`) and the fragment it polls (`/admin/live`). The caller puts admin
- * auth in front; Basic auth lets a browser open it and keeps sending the credentials.
+ * auth (and no-store) in front; Basic auth lets a browser open it and keeps sending the
+ * credentials.
  */
 export function opsPage(services: Services): Hono<AppEnv> {
   return new Hono<AppEnv>()
-    .get('/', async (c) => c.html(renderPage(await loadOverview(services))))
-    .get('/live', async (c) => {
-      c.header('Cache-Control', 'no-store');
-      return c.html(renderLive(await loadOverview(services)));
-    });
+    .get('/', async (c) => c.html(renderPage(await loadOverview(services), c.get('secureHeadersNonce'))))
+    .get('/live', async (c) => c.html(renderLive(await loadOverview(services))));
 }

@@ -75,12 +75,12 @@ async function refresh() {
 setInterval(refresh, 2000);
 `;
 
-/** The whole ops page. */
-export function renderPage(overview: Overview) {
+/** The whole ops page; `nonce` lets its inline style and script run under the page's CSP. */
+export function renderPage(overview: Overview, nonce: string | undefined) {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>msgpipe · operations</title><style>${raw(STYLE)}</style></head>
+<title>msgpipe · operations</title><style nonce="${nonce}">${raw(STYLE)}</style></head>
 <body><header><h1>msgpipe · operations</h1><span id="status">● live</span><a href="${DASHBOARD_PATH}" data-testid="dashboard-link">Queue dashboard →</a></header>
 <main id="live">${renderLive(overview)}</main>
-<script type="module">${raw(SCRIPT)}</script></body></html>`;
+<script type="module" nonce="${nonce}">${raw(SCRIPT)}</script></body></html>`;
 }
