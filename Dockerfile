@@ -3,7 +3,8 @@
 # One image for both msgpipe processes:
 #   docker run IMAGE                                   # the API (default CMD)
 #   docker run IMAGE node apps/worker/dist/main.js     # a worker
-# Configured only by environment variables (see packages/shared/src/config.ts).
+# Configured only by environment variables (see packages/shared/src/config.ts). The image sets
+# NODE_ENV=production, so the API needs ADMIN_TOKEN to start.
 
 # ---- manifests: the lockfile and every workspace's package.json ----------------------------
 # `npm ci` refuses to run unless package-lock.json matches the root package.json AND every

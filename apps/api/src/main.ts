@@ -4,9 +4,10 @@ import { createApp } from './app.js';
 import { openConnections } from './connections.js';
 import { startHttpServer } from './http-server.js';
 
-const loaded = loadConfigOrExit();
+// With NODE_ENV=production a missing ADMIN_TOKEN stops the process here (exit 78).
+const loaded = loadConfigOrExit(process.env, { role: 'api' });
 const logger = createLogger({ name: 'api', level: loaded.logLevel });
-// SPEC: an unset ADMIN_TOKEN is generated and logged once, so an operator can still get in.
+// Outside production an unset ADMIN_TOKEN is generated and logged once, so an operator can still get in.
 const config = loaded.adminToken ? loaded : { ...loaded, adminToken: randomBytes(24).toString('base64url') };
 if (!loaded.adminToken) logger.warn(`ADMIN_TOKEN is not set; this process generated one: ${config.adminToken}`);
 const connections = openConnections(config, (error, connection) => logger.warn({ err: error.message, connection }, 'redis connection error'));

@@ -13,13 +13,27 @@ export function asRecord(value: unknown, what: string): Yaml {
 /** Compose's `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `$NAME` and `$$`. */
 const INTERPOLATION = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
-/** The value compose would use when none of the variables is set in the caller's environment. */
-export function interpolateUnset(value: string): string {
-  return value.replace(INTERPOLATION, (match, _braced: string | undefined, operator: string | undefined, argument: string | undefined) => {
+/**
+ * The value compose would use with `caller` as the environment it runs in (by default, one
+ * that sets none of the variables). Throws where compose would refuse to start (`${NAME:?…}`).
+ */
+export function interpolate(value: string, caller: Record<string, string> = {}): string {
+  return value.replace(INTERPOLATION, (match, braced: string | undefined, operator: string | undefined, argument: string | undefined, bare: string | undefined) => {
     if (match === '$$') return '$';
-    if (operator === undefined || operator === '+' || operator === ':+') return '';
-    if (operator === '-' || operator === ':-') return argument ?? '';
-    throw new Error(`${match}: compose would refuse to start without this variable`);
+    const given = caller[braced ?? bare ?? ''];
+    // With a colon, an empty value counts as unset.
+    const set = operator?.startsWith(':') ? given !== undefined && given !== '' : given !== undefined;
+    switch (operator?.replace(':', '')) {
+      case undefined:
+        return given ?? '';
+      case '-':
+        return set ? given! : (argument ?? '');
+      case '+':
+        return set ? (argument ?? '') : '';
+      default:
+        if (!set) throw new Error(`${match}: compose would refuse to start without this variable`);
+        return given!;
+    }
   });
 }
 
@@ -58,10 +72,10 @@ export function environmentOf(service: Yaml): Map<string, string | undefined> {
   );
 }
 
-/** What the container would see with nothing set in the caller's environment. */
-export function resolvedEnvironment(service: Yaml): Record<string, string> {
+/** What the container would see with `caller` as the environment of `docker compose` (by default, nothing set). */
+export function resolvedEnvironment(service: Yaml, caller: Record<string, string> = {}): Record<string, string> {
   const resolved: Record<string, string> = {};
-  for (const [name, value] of environmentOf(service)) if (value !== undefined) resolved[name] = interpolateUnset(value);
+  for (const [name, value] of environmentOf(service)) if (value !== undefined) resolved[name] = interpolate(value, caller);
   return resolved;
 }
 

@@ -25,6 +25,8 @@ import { parseDockerfile, repoPathIn } from './dockerfile.js';
 import { inRepo, readRepoFile } from './repo-files.js';
 
 const ENV_NAMES = new Set([...Object.keys(envSchema.shape), 'NODE_ENV']);
+/** What `docker compose up` is run with: the admin token, which the API cannot start without. */
+const CALLER = { ADMIN_TOKEN: 'the-operators-admin-token' };
 const dockerfile = parseDockerfile(readRepoFile(dockerfilePath()));
 
 /** The repository file that `node <script>` runs in the final image (cwd = its WORKDIR). */
@@ -61,10 +63,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives the api and the worker a valid configuration for the same Redis, keys and queues', () => {
-    const api = resolvedEnvironment(service('api'));
-    const worker = resolvedEnvironment(service('worker'));
-    const apiConfig = loadConfig(api);
-    const workerConfig = loadConfig(worker);
+    const api = resolvedEnvironment(service('api'), CALLER);
+    const worker = resolvedEnvironment(service('worker'), CALLER);
+    const apiConfig = loadConfig(api, { role: 'api' });
+    const workerConfig = loadConfig(worker, { role: 'worker' });
     for (const name of ['REDIS_URL', 'REDIS_PREFIX', 'QUEUE_PARTITIONS', 'REDIS_CLUSTER_NODES'] as const) {
       expect(worker[name], `${name} differs between api and worker`).toBe(api[name]);
     }
@@ -76,8 +78,15 @@ describe('docker-compose.yml', () => {
     expect(worker.NODE_ENV).toBe('production');
   });
 
+  it('refuses to start without ADMIN_TOKEN, which the api needs in production, and passes it to the api only', () => {
+    expect(() => resolvedEnvironment(service('api'))).toThrow(/ADMIN_TOKEN/);
+    expect(() => resolvedEnvironment(service('api'), { ADMIN_TOKEN: '' })).toThrow(/ADMIN_TOKEN/);
+    expect(loadConfig(resolvedEnvironment(service('api'), CALLER), { role: 'api' }).adminToken).toBe(CALLER.ADMIN_TOKEN);
+    expect(resolvedEnvironment(service('worker'), CALLER)).not.toHaveProperty('ADMIN_TOKEN');
+  });
+
   it('publishes the port the api listens on, on every interface of its container', () => {
-    const config = loadConfig(resolvedEnvironment(service('api')));
+    const config = loadConfig(resolvedEnvironment(service('api'), CALLER));
     expect(config.host).toBe('0.0.0.0');
     const ports = service('api').ports;
     expect(Array.isArray(ports) && ports.map(containerPort)).toEqual([config.port]);
@@ -94,7 +103,7 @@ describe('docker-compose.yml', () => {
   it('gives SIGTERM time to drain: stop_grace_period on api and worker, longer than the api shutdown timeout', () => {
     const apiGrace = durationMs(service('api').stop_grace_period);
     const workerGrace = durationMs(service('worker').stop_grace_period);
-    expect(apiGrace).toBeGreaterThan(loadConfig(resolvedEnvironment(service('api'))).shutdownTimeoutMs);
+    expect(apiGrace).toBeGreaterThan(loadConfig(resolvedEnvironment(service('api'), CALLER)).shutdownTimeoutMs);
     expect(workerGrace).toBeGreaterThan(10_000); // Docker's default, which would cut jobs in flight
   });
 

@@ -308,6 +308,42 @@ describe('loadConfig errors', () => {
   });
 });
 
+describe('ADMIN_TOKEN in production', () => {
+  const apiConfigError = (env: NodeJS.ProcessEnv): ConfigError => {
+    try {
+      loadConfig(env, { role: 'api' });
+    } catch (error) {
+      if (error instanceof ConfigError) return error;
+      throw error;
+    }
+    throw new Error(`loadConfig accepted ${JSON.stringify(env)} for the API`);
+  };
+
+  it('is required by the API with NODE_ENV=production: a generated one would differ per API process', () => {
+    const error = apiConfigError({ NODE_ENV: 'production' });
+    expect(error.problems).toEqual([expect.stringMatching(/^ADMIN_TOKEN: required when NODE_ENV=production/)]);
+    expect(apiConfigError({ NODE_ENV: 'production', ADMIN_TOKEN: '  ' }).problems[0]).toMatch(/^ADMIN_TOKEN: required/);
+  });
+
+  it('is reported with the other problems, all at once', () => {
+    const error = apiConfigError({ NODE_ENV: 'production', PORT: 'abc', RESPONDER: 'webhook' });
+    expect(error.problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['ADMIN_TOKEN', 'PORT']);
+    const valid = apiConfigError({ NODE_ENV: 'production', RESPONDER: 'webhook' });
+    expect(valid.problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['ADMIN_TOKEN', 'RESPONDER_SECRET', 'RESPONDER_URL']);
+  });
+
+  it('lets the API start with one, and outside production without one (it generates its own)', () => {
+    expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'a-token-of-at-least-16-chars' }, { role: 'api' }).adminToken).toBe('a-token-of-at-least-16-chars');
+    expect(loadConfig({ NODE_ENV: 'development' }, { role: 'api' }).adminToken).toBeUndefined();
+    expect(loadConfig({}, { role: 'api' }).adminToken).toBeUndefined();
+  });
+
+  it('is not asked of the other processes (workers, tools), which never check it', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).adminToken).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'production' }, { role: 'worker' }).adminToken).toBeUndefined();
+  });
+});
+
 describe('loadConfigOrExit (in a real process)', () => {
   const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 

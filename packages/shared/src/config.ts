@@ -175,6 +175,8 @@ export const envSchema = z.object({
   LOCAL_REDIS_PORT: integer(1, 65_535).default(6390),
   LOCAL_REDIS_DIR: z.string().default('.data/redis'),
   WORKERS: integer(1, 64).default(1),
+  /** Node's own convention; `production` makes the API insist on ADMIN_TOKEN. */
+  NODE_ENV: z.string().optional(),
 });
 
 /** What each responder cannot start without. */
@@ -183,6 +185,25 @@ const REQUIRED_BY_RESPONDER = {
   webhook: ['RESPONDER_URL', 'RESPONDER_SECRET'],
   openai: ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_MODEL'],
 } as const satisfies Record<string, ReadonlyArray<keyof z.output<typeof envSchema>>>;
+
+/**
+ * What the API cannot start without in production: a token it generated for itself would
+ * differ from one API process to the next, so behind a load balancer an admin would get 401s
+ * at random. Workers and tools never check the token.
+ */
+function requiredByRole(env: { NODE_ENV?: string; ADMIN_TOKEN?: string }, role: ProcessRole | undefined): string[] {
+  if (role === 'api' && env.NODE_ENV === 'production' && env.ADMIN_TOKEN === undefined) {
+    return ['ADMIN_TOKEN: required when NODE_ENV=production (every API process must share one token)'];
+  }
+  return [];
+}
+
+/** Which msgpipe process loads the configuration, for what only that process needs. */
+export type ProcessRole = 'api' | 'worker';
+
+export interface LoadOptions {
+  role?: ProcessRole;
+}
 
 export type Env = z.output<typeof envSchema>;
 
@@ -277,7 +298,7 @@ function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 /** Parses and validates the environment once; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, { role }: LoadOptions = {}): Config {
   const cleaned = withoutEmptyValues(env);
   const result = envSchema.safeParse(cleaned);
   if (!result.success) {
@@ -287,13 +308,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       const shown = raw === undefined || SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(raw)})`;
       return `${name}: ${issue.message}${shown}`;
     });
-    throw new ConfigError(problems);
+    throw new ConfigError([...problems, ...requiredByRole(cleaned, role)]);
   }
   const e = result.data;
-  const missing = REQUIRED_BY_RESPONDER[e.RESPONDER].filter((name) => e[name] === undefined || e[name] === '');
-  if (missing.length > 0) {
-    throw new ConfigError(missing.map((name) => `${name}: required when RESPONDER=${e.RESPONDER}`));
-  }
+  const missing = [
+    ...REQUIRED_BY_RESPONDER[e.RESPONDER].filter((name) => e[name] === undefined || e[name] === '').map((name) => `${name}: required when RESPONDER=${e.RESPONDER}`),
+    ...requiredByRole(e, role),
+  ];
+  if (missing.length > 0) throw new ConfigError(missing);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -355,9 +377,9 @@ function responderConfig(e: Env): ResponderConfig {
 }
 
 /** For entry points: a bad environment ends the process with a message naming the variable. */
-export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Config {
   try {
-    return loadConfig(env);
+    return loadConfig(env, options);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);

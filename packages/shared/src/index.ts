@@ -1,6 +1,6 @@
 export { Coalescer, type CoalescerLimits } from './coalescer.js';
 export { groupBySlot, hashSlotOf } from './hash-slot.js';
-export { ConfigError, envSchema, loadConfig, loadConfigOrExit, type Config, type Env } from './config.js';
+export { ConfigError, envSchema, loadConfig, loadConfigOrExit, type Config, type Env, type LoadOptions, type ProcessRole } from './config.js';
 export { ExchangeRecorder, type ExchangeToRecord, type RecorderPolicy } from './exchange-recorder.js';
 export { HistoryStore, type HistoryEntry, type HistoryPolicy, type MessageStatus } from './history.js';
 export { BATCH_FORMAT, batchIdOf, batchMessageId, batchMessagesOf, InvalidJobDataError, isBatchJob, MAX_BATCH_MESSAGES, MAX_FAILURE_CHARS, type BatchJob, type MessageJobData } from './job-data.js';
