@@ -1,8 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import type { AdminAuthThrottle } from './admin-auth-throttle.js';
 import type { AppEnv } from './context.js';
 import { errorResponse } from './error-response.js';
-import { AppError } from './errors.js';
+import { AppError, UnavailableError } from './errors.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -30,13 +32,57 @@ export function adminCheck(adminToken: string | undefined): (authorization: stri
   };
 }
 
+/**
+ * Whether a request carries the admin token, counting a wrong one against its IP (a request
+ * without credentials is no attempt: a browser's first visit sends none). Throws
+ * `429 auth_throttled` while the IP has used up its failures, and `503 unavailable` when
+ * Redis cannot say whether it has, unless `admitWithoutRedis`: for /metrics, which reports
+ * the outage itself. A wrong token is refused (false) whether or not Redis could count it.
+ */
+export type AdminAuthentication = (c: Context<AppEnv>, options?: { admitWithoutRedis?: boolean }) => Promise<boolean>;
+
+export function adminAuthentication(isAdmin: (authorization: string | undefined) => boolean, throttle: AdminAuthThrottle): AdminAuthentication {
+  const throttled = (seconds: number) => new AppError('auth_throttled', 'Too many failed admin authentications from your address; try again later.', seconds);
+  return async (c, { admitWithoutRedis = false } = {}) => {
+    const authorization = c.req.header('authorization');
+    const ip = c.get('clientIp');
+    if (isAdmin(authorization)) {
+      const wait = await throttle.waitSeconds(ip).catch((error: unknown) => {
+        if (admitWithoutRedis && error instanceof UnavailableError) return 0;
+        throw error;
+      });
+      if (wait > 0) throw throttled(wait);
+      return true;
+    }
+    if (authorization !== undefined) {
+      const wait = await throttle.failed(ip).catch((error: unknown) => {
+        if (error instanceof UnavailableError) return 0;
+        throw error;
+      });
+      if (wait > 0) throw throttled(wait);
+    }
+    return false;
+  };
+}
+
 const unauthorized = new AppError('unauthorized', 'Admin routes need the admin token (Bearer, or Basic password).');
 const challenge = { 'WWW-Authenticate': 'Basic realm="msgpipe admin", charset="UTF-8"' };
 
-/** Lets only admins through; 401 with a Basic challenge, so a browser asks for the token. */
-export function adminAuth(isAdmin: (authorization: string | undefined) => boolean) {
+/**
+ * Lets only admins through; 401 with a Basic challenge, so a browser asks for the token.
+ * `admitWithoutRedis`: see AdminAuthentication.
+ */
+export function adminAuth(authenticate: AdminAuthentication, options: { admitWithoutRedis?: boolean } = {}) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (!isAdmin(c.req.header('authorization'))) return errorResponse(c, unauthorized, challenge);
+    let admin: boolean;
+    try {
+      admin = await authenticate(c, options);
+    } catch (error) {
+      // Answered here, not thrown: the middleware before this one in adminOnly must still run.
+      if (error instanceof AppError) return errorResponse(c, error);
+      throw error;
+    }
+    if (!admin) return errorResponse(c, unauthorized, challenge);
     await next();
   });
 }

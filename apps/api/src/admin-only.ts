@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { createMiddleware } from 'hono/factory';
-import { adminAuth } from './admin-auth.js';
+import { adminAuth, type AdminAuthentication } from './admin-auth.js';
 import type { AppEnv } from './context.js';
 import { refuseCrossSite } from './cross-site-guard.js';
 
@@ -14,8 +14,9 @@ const noStore = createMiddleware<AppEnv>(async (c, next) => {
 /**
  * What stands in front of every admin route (the pages under /admin, the dashboard and its
  * API, /v1/stats, /v1/ips/…, /metrics), in order: every answer is marked no-store, a
- * state-changing request from another site is refused, then the admin token is checked.
+ * state-changing request from another site is refused, then the admin token is checked (and
+ * failures throttled per IP).
  */
-export function adminOnly(isAdmin: (authorization: string | undefined) => boolean): MiddlewareHandler<AppEnv> {
-  return every(noStore, refuseCrossSite(), adminAuth(isAdmin));
+export function adminOnly(authenticate: AdminAuthentication, options: { admitWithoutRedis?: boolean } = {}): MiddlewareHandler<AppEnv> {
+  return every(noStore, refuseCrossSite(), adminAuth(authenticate, options));
 }

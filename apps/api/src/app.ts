@@ -2,7 +2,8 @@ import { HistoryStore, isRedisUnavailableError, KeySchema, StatsStore, type Conf
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { adminCheck } from './admin-auth.js';
+import { adminAuthentication, adminCheck } from './admin-auth.js';
+import { AdminAuthThrottle } from './admin-auth-throttle.js';
 import { adminOnly } from './admin-only.js';
 import { chatPage } from './chat/chat-page.js';
 import { clientIp } from './client-ip.js';
@@ -53,7 +54,8 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
   const metrics = new ApiMetrics({ queues, redisWork });
   const idempotency = new IdempotencyKeys(redis, keys);
   const admission = new Admission(redis, keys, idempotency, config.rateLimitPerMinute);
-  const isAdmin = adminCheck(config.adminToken);
+  const throttle = new AdminAuthThrottle(redis, keys, config.adminAuthFailuresPerMinute, redisWork);
+  const authenticateAdmin = adminAuthentication(adminCheck(config.adminToken), throttle);
   const services: Services = {
     config,
     redis,
@@ -66,8 +68,8 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
     stats: new StatsStore(redis, keys, config),
     intake: new Intake({ queues, history, admission, idempotency, waiters, metrics, redisWork }),
     metrics,
-    isAdmin,
-    adminOnly: adminOnly(isAdmin),
+    authenticateAdmin,
+    adminOnly: adminOnly(authenticateAdmin),
     redisWork,
   };
 

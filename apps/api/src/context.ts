@@ -1,6 +1,7 @@
 import type { HttpBindings } from '@hono/node-server';
-import type { MiddlewareHandler } from 'hono';
 import type { Config, HistoryStore, Logger, RedisClient, StatsStore } from '@msgpipe/shared';
+import type { MiddlewareHandler } from 'hono';
+import type { AdminAuthentication } from './admin-auth.js';
 import type { CompletionStream } from './completion-stream.js';
 import type { Intake } from './intake/intake.js';
 import type { StreamLeases } from './limits/stream-leases.js';
@@ -32,8 +33,8 @@ export interface Services {
   /** Takes messages in: rate limit, Idempotency-Key, enqueue, `?wait`. */
   intake: Intake;
   metrics: ApiMetrics;
-  /** Whether an Authorization header carries the admin token. */
-  isAdmin(authorization: string | undefined): boolean;
+  /** Whether a request carries the admin token (throttled per IP): see admin-auth.ts. */
+  authenticateAdmin: AdminAuthentication;
   /** In front of every admin route: see admin-only.ts. */
   adminOnly: MiddlewareHandler<AppEnv>;
   /** Runs Redis work on the request path: 503 rather than a hang (SPEC: within 2 s). */

@@ -21,6 +21,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   unsupported_media_type: 415,
   rate_limited: 429,
   too_many_streams: 429,
+  auth_throttled: 429,
   headers_too_large: 431,
   internal: 500,
   unavailable: 503,

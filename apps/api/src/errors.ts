@@ -3,6 +3,7 @@
  * HTTP status of each is in error-response.ts, the one place that knows about HTTP.
  */
 export type ErrorCode =
+  | 'auth_throttled'
   | 'bad_request'
   | 'cross_site_request'
   | 'empty_message'

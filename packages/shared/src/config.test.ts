@@ -23,6 +23,7 @@ describe('loadConfig defaults', () => {
     expect(config.redis.prefix).toBe('msgpipe');
     expect(config.redis.clusterNodes).toBeUndefined();
     expect(config.adminToken).toBeUndefined();
+    expect(config.adminAuthFailuresPerMinute).toBe(10);
     expect(config.trustProxy).toBeUndefined();
     expect(config.corsOrigins).toEqual([]);
     expect(config.rateLimitPerMinute).toBe(60);
@@ -66,6 +67,7 @@ describe('loadConfig values', () => {
       REDIS_URL: 'rediss://user:pw@redis.example:6380/2',
       REDIS_PREFIX: 'my_app.v2-prod',
       ADMIN_TOKEN: 'a-token-of-at-least-16-chars',
+      ADMIN_AUTH_FAILURES_PER_MINUTE: '5',
       RATE_LIMIT_PER_MINUTE: '120',
       RATE_LIMIT_IPV6_PREFIX: '48',
       READ_RATE_LIMIT_PER_MINUTE: '0',
@@ -87,6 +89,7 @@ describe('loadConfig values', () => {
       host: '0.0.0.0',
       redis: { url: 'rediss://user:pw@redis.example:6380/2', prefix: 'my_app.v2-prod' },
       adminToken: 'a-token-of-at-least-16-chars',
+      adminAuthFailuresPerMinute: 5,
       rateLimitPerMinute: 120,
       ipv6RateLimitPrefix: 48,
       readRateLimitPerMinute: 0,
@@ -258,6 +261,7 @@ describe('loadConfig errors', () => {
     ['CORS_ORIGINS', 'https://ok.example, ftp://files.example', /CORS_ORIGINS: .*"ftp:\/\/files\.example" is not one/],
     ['CORS_ORIGINS', 'null', /CORS_ORIGINS: .*"null" is not one/],
     ['ADMIN_TOKEN', 'short', /ADMIN_TOKEN: expected at least 16 characters/],
+    ['ADMIN_AUTH_FAILURES_PER_MINUTE', '-1', /ADMIN_AUTH_FAILURES_PER_MINUTE: expected an integer from 0 to 10000/],
     ['RESPONDER', 'robot', /RESPONDER: expected rules, webhook or openai/],
     ['RESPONDER_URL', 'ftp://x', /RESPONDER_URL: expected an http/],
     ['RESPONDER_SECRET', 'short', /RESPONDER_SECRET: expected at least 16 characters/],

@@ -135,6 +135,7 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected 1–64 letters, digits, "_", "." or "-"' })
     .default('msgpipe'),
   ADMIN_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+  ADMIN_AUTH_FAILURES_PER_MINUTE: integer(0, 10_000).default(10),
   TRUST_PROXY: trustProxy.optional(),
   CORS_ORIGINS: originList.optional(),
   RATE_LIMIT_PER_MINUTE: integer(0, 1_000_000).default(60),
@@ -231,6 +232,8 @@ export interface Config {
     readonly prefix: string;
   };
   readonly adminToken: string | undefined;
+  /** Failed admin authentications a client IP (IPv6: /64) may make in a minute; 0: no limit. */
+  readonly adminAuthFailuresPerMinute: number;
   readonly trustProxy: ReturnType<typeof parseTrustProxy> | undefined;
   /** CORS_ORIGINS: origins whose pages may call the public API from a browser; none by default. */
   readonly corsOrigins: readonly string[];
@@ -325,6 +328,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { role }: LoadO
       prefix: e.REDIS_PREFIX,
     },
     adminToken: e.ADMIN_TOKEN,
+    adminAuthFailuresPerMinute: e.ADMIN_AUTH_FAILURES_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS ?? [],
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,

@@ -61,6 +61,13 @@ describe('KeySchema', () => {
     expect(keys.rateLimit('2001:db8:1:3::7')).not.toBe(keys.rateLimit('2001:db8:1:2::7'));
   });
 
+  it('names the failed admin authentications of an IP, IPv6 by its /64 as the rate limit, apart from what an erasure removes', () => {
+    expect(keys.adminAuthFailures('1.2.3.4')).toBe('msgpipe:admin-auth-failures:{1.2.3.4}');
+    expect(keys.adminAuthFailures('2001:db8:1:2::7')).toBe('msgpipe:admin-auth-failures:{2001-db8-1-2--/64}');
+    expect(keys.adminAuthFailures('2001:db8:1:2:ffff::1')).toBe(keys.adminAuthFailures('2001:db8:1:2::7'));
+    expect(keys.erasable('1.2.3.4')).not.toContain(keys.adminAuthFailures('1.2.3.4'));
+  });
+
   it('names it by the network of RATE_LIMIT_IPV6_PREFIX bits when given one', () => {
     const per48 = new KeySchema('msgpipe', { ipv6RateLimitPrefix: 48 });
     expect(per48.rateLimit('2001:db8:1:2::7')).toBe('msgpipe:rate:{2001-db8-1--/48}');

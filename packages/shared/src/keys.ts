@@ -61,6 +61,14 @@ export class KeySchema {
     return `${this.prefix}:streams:{${this.#rateSubject(ip)}}`;
   }
 
+  /**
+   * STRING: failed admin authentications of the IP (IPv6: of its /64) in the minute that
+   * began with the first of them; it expires with that minute. Not erasable by the IP.
+   */
+  adminAuthFailures(ip: string): string {
+    return `${this.prefix}:admin-auth-failures:{${this.#rateSubject(ip)}}`;
+  }
+
   /** Pub/sub channel (not a key): the IP's finished messages, as history entry JSON. */
   completions(ip: string): string {
     return `${this.#ip(ip)}:completed`;

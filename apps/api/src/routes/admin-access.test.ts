@@ -36,8 +36,10 @@ describe('admin routes', () => {
   let api: RunningApi;
   let withoutToken: RunningApi;
   beforeAll(async () => {
-    api = await startApi({ ADMIN_TOKEN });
-    withoutToken = await startApi();
+    // Every wrong credential against every route, all from 127.0.0.1: with the throttle off
+    // (0), whose own subject is admin-auth-throttle.test.ts.
+    api = await startApi({ ADMIN_TOKEN, ADMIN_AUTH_FAILURES_PER_MINUTE: '0' });
+    withoutToken = await startApi({ ADMIN_AUTH_FAILURES_PER_MINUTE: '0' });
   });
   afterAll(async () => {
     await api.close();

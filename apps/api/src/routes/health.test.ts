@@ -1,5 +1,5 @@
 import { RedisServer } from '@msgpipe/redis-server';
-import { Contract, postMessage, request, waitFor } from '@msgpipe/testkit';
+import { ADMIN_TOKEN, asAdmin, Contract, postMessage, request, waitFor } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api.fixture.js';
 
@@ -34,7 +34,7 @@ describe('Redis outages', () => {
   let api: RunningApi;
   beforeAll(async () => {
     redis = await RedisServer.start();
-    api = await startApi({ RATE_LIMIT_PER_MINUTE: '0' }, redis.url);
+    api = await startApi({ RATE_LIMIT_PER_MINUTE: '0', ADMIN_TOKEN }, redis.url);
   });
   afterAll(async () => {
     await api.close();
@@ -57,6 +57,9 @@ describe('Redis outages', () => {
       await expectQuick503(() => postMessage(api.baseUrl, 'during the stall'));
       await expectQuick503(() => request(api.baseUrl, '/readyz'));
       await expectQuick503(() => request(api.baseUrl, '/v1/history'));
+      // Admin routes too, though the admin token's throttle asks Redis first.
+      await expectQuick503(() => request(api.baseUrl, '/v1/stats', { headers: asAdmin }));
+      await expectQuick503(() => request(api.baseUrl, '/admin', { headers: asAdmin }));
     } finally {
       redis.signal('SIGCONT');
     }
@@ -69,6 +72,7 @@ describe('Redis outages', () => {
     await redis.stop();
     await expectQuick503(() => postMessage(api.baseUrl, 'while down'));
     await expectQuick503(() => request(api.baseUrl, '/readyz'));
+    await expectQuick503(() => request(api.baseUrl, '/v1/stats', { headers: asAdmin }));
 
     redis = await RedisServer.start({ port, dir });
     await waitFor('POST to be accepted again', async () => (await postMessage(api.baseUrl, 'back')).status === 202);

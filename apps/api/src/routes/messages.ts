@@ -20,7 +20,7 @@ function parseWait(raw: string | undefined): number | undefined {
 }
 
 export function messageRoutes(services: Services): Hono<AppEnv> {
-  const { config, queues, history, intake, isAdmin, redisWork } = services;
+  const { config, queues, history, intake, authenticateAdmin, redisWork } = services;
   const limitPerMinute = config.rateLimitPerMinute;
 
   /** A submission's result as HTTP: 202 queued, 200 with the finished message, or 429. */
@@ -53,7 +53,7 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
       if (!isMessageId(id)) throw notFound;
 
       // An admin may read any message, found through the job while BullMQ still keeps it.
-      const admin = isAdmin(c.req.header('authorization'));
+      const admin = await authenticateAdmin(c);
       const inQueue = await redisWork(() => (admin ? queues.findAny(id) : queues.find(ip, id)));
       // Finished messages are read from the history, the record that outlives the job; a
       // message of a batch still running may be finished already.
