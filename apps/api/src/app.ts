@@ -55,7 +55,8 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
   const idempotency = new IdempotencyKeys(redis, keys);
   const admission = new Admission(redis, keys, idempotency, config.rateLimitPerMinute);
   const throttle = new AdminAuthThrottle(redis, keys, config.adminAuthFailuresPerMinute, redisWork);
-  const authenticateAdmin = adminAuthentication(adminCheck(config.adminToken), throttle);
+  const isAdmin = adminCheck(config.adminToken);
+  const authenticateAdmin = adminAuthentication(isAdmin, throttle);
   const services: Services = {
     config,
     redis,
@@ -80,7 +81,7 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
   // Pages of other sites, before anything spends a budget: CORS for the listed, refusal for the rest.
   app.use('/v1/*', listedOriginsCors(config.corsOrigins));
   app.use('/v1/*', refuseUnlistedOrigins(config.corsOrigins));
-  const reads = readBudget({ redis, keys, limitPerMinute: config.readRateLimitPerMinute, isAdmin: services.isAdmin, redisWork });
+  const reads = readBudget({ redis, keys, limitPerMinute: config.readRateLimitPerMinute, isAdmin, redisWork });
   app.on('GET', ['/v1/history', '/v1/messages/:id', '/v1/stream'], reads);
   app.route('/', healthRoutes(services));
   app.route('/', metricsRoutes(services));

@@ -3,9 +3,9 @@ import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from './context.js';
 import { errorResponse } from './error-response.js';
+import { hostOf, READ_ONLY_METHODS } from './cross-site-guard.js';
 import { AppError } from './errors.js';
 
-const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** What a page of a listed origin may send and read: the public API's own headers. */
 const ALLOWED_METHODS = ['GET', 'POST', 'DELETE'];
@@ -28,14 +28,6 @@ export function listedOriginsCors(origins: readonly string[]) {
     exposeHeaders: EXPOSED_HEADERS,
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
   });
-}
-
-function hostOf(origin: string): string | undefined {
-  try {
-    return new URL(origin).host; // `null` (sandboxed frames, file://) throws: another origin
-  } catch {
-    return undefined;
-  }
 }
 
 /**

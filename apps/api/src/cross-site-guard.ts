@@ -5,7 +5,7 @@ import { errorResponse } from './error-response.js';
 import { AppError } from './errors.js';
 
 /** Methods that only read: another site may link to an admin page, and the browser asks for the token. */
-const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const READ_ONLY_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Whether a browser sent this request for a page of another origin. `Sec-Fetch-Site` decides
@@ -23,7 +23,8 @@ export function isCrossSite(request: HonoRequest): boolean {
   return hostOf(origin) !== request.header('host')?.trim().toLowerCase();
 }
 
-function hostOf(origin: string): string | undefined {
+/** The host (and port) of an `Origin` header; undefined for `null` and anything unreadable. */
+export function hostOf(origin: string): string | undefined {
   try {
     return new URL(origin).host; // `null` (sandboxed frames, file://) throws: cross-site
   } catch {

@@ -7,7 +7,9 @@ import { RATE_PERIOD_MS, rateDecisionOf, rateLimitHeaders } from '../intake/rate
 
 const takeRate = LuaScript.load(new URL('../../lua/take-rate.lua', import.meta.url));
 
-export interface ReadBudgetDeps extends Pick<Services, 'isAdmin' | 'redisWork'> {
+export interface ReadBudgetDeps extends Pick<Services, 'redisWork'> {
+  /** Whether the request carries the admin token (not counted as a failure when it does not: the route decides). */
+  isAdmin(authorization: string | undefined): boolean;
   redis: RedisClient;
   keys: KeySchema;
   /** READ_RATE_LIMIT_PER_MINUTE; 0: reads are not limited. */
