@@ -208,8 +208,8 @@ describe('group commit on a 3-master Redis Cluster: the built API and 2 workers,
       );
       expect(runAgain.length, 'batches the killed worker held ran again').toBeGreaterThan(0);
       // A batch run again skips recorded messages: only those the killed worker had in flight
-      // (at most WORKER_CONCURRENCY, alone or in batches) are answered again.
-      expect(again(inRunAgain)).toBeLessThan(inRunAgain.length);
+      // (at most WORKER_CONCURRENCY, alone or in batches) are answered again, however many its
+      // batches held. All of one batch may be among them, when the kill came before any answer.
       expect(again([...callsOf.keys()])).toBeLessThanOrEqual(WORKER_CONCURRENCY);
 
       await counted();
