@@ -1,4 +1,4 @@
-import { isBatchJob, type BatchJob, type MessageJob, type MessageJobData } from '@msgpipe/shared';
+import { InvalidJobDataError, isBatchJob, singleMessageOf, type BatchJob, type MessageJob, type MessageJobData } from '@msgpipe/shared';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { describeError, type MessageAttempt } from './message-attempt.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -31,10 +31,10 @@ export interface ProcessorDeps {
  * backoff strategy reads their Retry-After.
  */
 export function createProcessor({ attempt, metrics, maxAttempts, processBatch, limit = (work) => work() }: ProcessorDeps) {
-  function isLastAttempt(job: Job<MessageJob>, error: unknown): boolean {
+  function isLastAttempt(job: Job<MessageJob>, message: MessageJob, error: unknown): boolean {
     // A write Redis refused is retried without using an attempt (retryRefusedRecords), however many are left.
     if (error instanceof RecordRefusedError) return false;
-    return isPermanentFailure(error) || attemptOf(job) >= Math.min(job.opts.attempts ?? 1, maxAttempts);
+    return isPermanentFailure(error) || attemptOf(job, message) >= Math.min(job.opts.attempts ?? 1, maxAttempts);
   }
 
   /**
@@ -42,13 +42,14 @@ export function createProcessor({ attempt, metrics, maxAttempts, processBatch, l
    * be stored again in the job and in BullMQ's completed event, for every message.
    */
   async function processMessage(job: Job<MessageJob>): Promise<void> {
+    const message = validated(job);
     const stopTimer = metrics.processingSeconds.startTimer();
     try {
-      await attempt(job.data, attemptOf(job), (error) => isLastAttempt(job, error));
+      await attempt(message, attemptOf(job, message), (error) => isLastAttempt(job, message, error));
       stopTimer({ outcome: 'completed' });
       metrics.jobs.inc({ outcome: 'completed' });
     } catch (error) {
-      const last = isLastAttempt(job, error);
+      const last = isLastAttempt(job, message, error);
       stopTimer({ outcome: last ? 'failed' : 'retrying' });
       metrics.jobs.inc({ outcome: last ? 'failed' : 'retrying' });
       if (last && !(error instanceof UnrecoverableError)) throw new UnrecoverableError(describeError(error));
@@ -60,5 +61,18 @@ export function createProcessor({ attempt, metrics, maxAttempts, processBatch, l
     isBatchJob(job.data) ? processBatch(job as Job<BatchJob>) : limit(() => processMessage(job as Job<MessageJob>));
 }
 
+/**
+ * The job's message, checked first: anyone who can add a job (the dashboard, Redis access)
+ * decides its data. A malformed job fails at once, before anything is written.
+ */
+function validated(job: Job<MessageJob>): MessageJob {
+  try {
+    return singleMessageOf(job.data, job.id);
+  } catch (error) {
+    if (error instanceof InvalidJobDataError) throw new UnrecoverableError(error.message);
+    throw error;
+  }
+}
+
 /** This attempt's number, counting from 1 over every job the message had. */
-const attemptOf = (job: Job<MessageJob>) => (job.data.attemptsBefore ?? 0) + job.attemptsMade + 1;
+const attemptOf = (job: Job<MessageJob>, message: MessageJob) => (message.attemptsBefore ?? 0) + job.attemptsMade + 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BATCH_FORMAT, batchMessagesOf, InvalidJobDataError, isBatchJob, MAX_BATCH_MESSAGES } from './job-data.js';
+import { BATCH_FORMAT, batchMessagesOf, InvalidJobDataError, isBatchJob, MAX_BATCH_MESSAGES, singleMessageOf } from './job-data.js';
 
 const message = (n: number, overrides: Record<string, unknown> = {}) => ({
   id: `msg-${n}`,
@@ -33,5 +33,25 @@ describe('batch job data', () => {
   ])('refuses %s with a clear error', (_, data, detail) => {
     expect(() => batchMessagesOf(data)).toThrow(InvalidJobDataError);
     expect(() => batchMessagesOf(data)).toThrow(detail);
+  });
+});
+
+describe('job data of one message (format 1)', () => {
+  it('gives a well-formed message back, with what a batch handed on', () => {
+    const handedOn = message(1, { attemptsBefore: 2, failure: 'webhook answered HTTP 400' });
+    expect(singleMessageOf(message(1), 'msg-1')).toEqual(message(1));
+    expect(singleMessageOf(handedOn, 'msg-1')).toEqual(handedOn);
+  });
+
+  it.each([
+    ['an address that is not one', message(1, { ip: 'somewhere' }), /^invalid job data: ip: /],
+    ['a message that is empty', message(1, { message: '' }), /^invalid job data: message: /],
+    ['a failure too long to carry', message(1, { failure: 'x'.repeat(2001) }), /^invalid job data: failure: /],
+    ['a field of another format', message(1, { v: 3 }), /^invalid job data: data: .*"v"/],
+    ['an id other than the job’s', message(2), /^invalid job data: id: "msg-2" is not the job's id$/],
+    ['null', null, /^invalid job data: data: /],
+  ])('refuses %s with a clear error', (_, data, detail) => {
+    expect(() => singleMessageOf(data, 'msg-1')).toThrow(InvalidJobDataError);
+    expect(() => singleMessageOf(data, 'msg-1')).toThrow(detail);
   });
 });

@@ -67,8 +67,22 @@ const batchSchema = z.object({
   messages: z.array(messageSchema).min(1).max(MAX_BATCH_MESSAGES),
 });
 
+/**
+ * Format 1 has no version field, so a field it does not know means data of another format (or
+ * of nobody's): refused rather than read as a message.
+ */
+const singleMessageSchema = messageSchema.strict();
+
 export function isBatchJob(data: MessageJobData): data is BatchJob {
-  return (data as Partial<BatchJob>).v === BATCH_FORMAT;
+  return (data as Partial<BatchJob> | null)?.v === BATCH_FORMAT;
+}
+
+/** The parsed data, or an InvalidJobDataError naming the first problem and where it is. */
+function parseJobData<T>(schema: z.ZodType<T>, data: unknown): T {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new InvalidJobDataError(`${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'malformed'}`);
 }
 
 /**
@@ -76,12 +90,19 @@ export function isBatchJob(data: MessageJobData): data is BatchJob {
  * decides its data, so its shape and bounds are checked before anything is written.
  */
 export function batchMessagesOf(data: unknown): MessageJob[] {
-  const parsed = batchSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InvalidJobDataError(`${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'malformed'}`);
-  }
-  const ids = new Set(parsed.data.messages.map((message) => message.id));
-  if (ids.size !== parsed.data.messages.length) throw new InvalidJobDataError('messages: an id appears twice');
-  return parsed.data.messages;
+  const { messages } = parseJobData(batchSchema, data);
+  const ids = new Set(messages.map((message) => message.id));
+  if (ids.size !== messages.length) throw new InvalidJobDataError('messages: an id appears twice');
+  return messages;
+}
+
+/**
+ * A job of one message (format 1), validated as a batch's messages are. Its message id must be
+ * its job id, as the API and the workers enqueue it: `GET /v1/messages/{id}` finds it by that
+ * id, and a job cannot pass itself off as another message.
+ */
+export function singleMessageOf(data: unknown, jobId: string | undefined): MessageJob {
+  const message = parseJobData(singleMessageSchema, data);
+  if (message.id !== jobId) throw new InvalidJobDataError(`id: "${message.id}" is not the job's id`);
+  return message;
 }
