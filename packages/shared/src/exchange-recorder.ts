@@ -142,7 +142,8 @@ export class ExchangeRecorder {
   }
 
   #historyArguments(now: number): number[] {
-    return [this.policy.history.maxEntries, this.policy.history.ttlSeconds, now, Retention.writtenIdsPerIp];
+    const { maxEntries, ttlSeconds } = this.policy.history;
+    return [maxEntries, ttlSeconds, now, Retention.writtenIdsPerIp, Math.max(ttlSeconds, Retention.writtenIdsSeconds)];
   }
 
   #historyItemArguments({ ip, entry, json }: Prepared): string[] {

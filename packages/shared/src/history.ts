@@ -69,7 +69,12 @@ export class HistoryStore {
     return (await this.redis.zscore(this.keys.written(ip), id)) !== null;
   }
 
-  /** Removes the IP's history and its written-id guard (all in one slot: one DEL). */
+  /**
+   * Removes the IP's history, and the rest of what erasable() names (one slot: one DEL). Its
+   * written ids stay, until they expire (Retention.writtenIdsSeconds): a job run again later
+   * (redelivered, retried from the dashboard) then finds its message written and writes
+   * nothing back, counting nothing.
+   */
   async erase(ip: string): Promise<void> {
     await this.redis.del(...this.keys.erasable(ip));
   }

@@ -92,9 +92,12 @@ export class KeySchema {
     return `${this.prefix}:responder:pace`;
   }
 
-  /** Every key of one IP that an erasure removes. */
+  /**
+   * Every key of one IP that an erasure removes. The written ids stay: they hold no message
+   * text, and without them a later run of a job would write an erased message back.
+   */
   erasable(ip: string): string[] {
-    return [this.history(ip), this.written(ip), this.uncounted(ip), this.responseCacheOf(ip)];
+    return [this.history(ip), this.uncounted(ip), this.responseCacheOf(ip)];
   }
 
   /** STRING: messages written, all time. */

@@ -12,6 +12,13 @@ export const Retention = {
    * since; the set expires with the history.
    */
   writtenIdsPerIp: 1000,
+  /**
+   * How long the written ids outlive an IP's last write, at the least (longer when the history's
+   * own TTL is): past the longest a job that can run again is kept (a failed job, retried from
+   * the dashboard, `failedJobSeconds`), with a day to spare. An erasure leaves them, so no later
+   * run writes an erased message back; they are ids and times, no message text.
+   */
+  writtenIdsSeconds: 8 * 24 * 60 * 60,
   /** Per-day counters, leaderboards and unique-IP counts live this long after their day ends. */
   statsDays: 35,
   /** Per-minute counters (the ops page charts the last hour). */

@@ -1,4 +1,4 @@
-import type { HistoryEntry } from '@msgpipe/shared';
+import { Retention, type HistoryEntry } from '@msgpipe/shared';
 import { request } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api.fixture.js';
@@ -62,5 +62,30 @@ describe('DELETE /v1/history', () => {
     expect((await history('127.0.0.56')).json().messages).toEqual([]);
     expect((await history('127.0.0.57')).json().messages).toHaveLength(2);
     expect(await api.redis.exists(...api.keys.erasable('127.0.0.56'))).toBe(0);
+  });
+
+  it('keeps an erased message out: a job run again afterwards (redelivered, retried from the dashboard) writes nothing back and counts nothing', async () => {
+    const ip = '127.0.0.58';
+    const [completed, failed] = [entry(1), { ...entry(2), status: 'failed' as const, response: undefined, error: 'webhook answered HTTP 400' }];
+    await api.recorder.record(ip, completed);
+    await api.recorder.record(ip, failed);
+    const before = await api.stats.read(100);
+
+    expect((await request(api.baseUrl, '/v1/history', { method: 'DELETE', localAddress: ip })).status).toBe(204);
+    // The worker's write of each message again, as a later run of its job makes it.
+    expect(await api.recorder.record(ip, completed)).toBe(false);
+    expect(await api.recorder.record(ip, failed)).toBe(false);
+
+    expect((await history(ip)).json().messages).toEqual([]);
+    const after = await api.stats.read(100);
+    expect(after.totalMessages).toBe(before.totalMessages);
+    expect(after.topSenders.map((sender) => sender.ip)).not.toContain(ip);
+    // What stays of the IP is the guard: message ids and write times, no text of any message.
+    const left = await api.redis.keys(`${api.config.redis.prefix}:ip:{${ip}}:*`);
+    expect(left).toEqual([api.keys.written(ip)]);
+    const guarded = await api.redis.zrange(api.keys.written(ip), 0, -1);
+    expect(guarded.sort()).toEqual([completed.id, failed.id].sort());
+    // It outlives every job that can still run: BullMQ keeps failed jobs, retryable from the dashboard, 7 days.
+    expect(await api.redis.ttl(api.keys.written(ip))).toBeGreaterThanOrEqual(Retention.failedJobSeconds);
   });
 });

@@ -20,14 +20,15 @@ local function appendHistory(historyKey, writtenKey, id, entryJson, nowMs)
 end
 
 -- Pushes each history's new entries, oldest first so the newest ends up first, then bounds the
--- list and the written ids and renews both TTLs.
-local function applyHistories(maxEntries, ttlSeconds, rememberedIds)
+-- list and the written ids and renews both TTLs: the ids' own is the longer (the worker passes
+-- at least the history's), as they must outlive any job that could write an entry again.
+local function applyHistories(maxEntries, ttlSeconds, rememberedIds, writtenTtlSeconds)
   for _, historyKey in ipairs(histories.order) do
     local history = histories.byKey[historyKey]
     redis.call('LPUSH', historyKey, unpack(history.entries))
     redis.call('LTRIM', historyKey, 0, tonumber(maxEntries) - 1)
     redis.call('ZREMRANGEBYRANK', history.writtenKey, 0, -(tonumber(rememberedIds) + 1))
     redis.call('EXPIRE', historyKey, ttlSeconds)
-    redis.call('EXPIRE', history.writtenKey, ttlSeconds)
+    redis.call('EXPIRE', history.writtenKey, writtenTtlSeconds)
   end
 end
