@@ -20,7 +20,9 @@ export interface ScriptedCall {
  * - `flaky N …`: the first N calls about the message answer 503 (transient: BullMQ retries
  *   it through its delayed set), later calls 200;
  * - `doomed …`: every call answers 503, so the message fails for good after RESPONDER_ATTEMPTS;
- * - `refused …`: 400 (permanent: the message fails at once);
+ * - `refused N …`: the first N calls about the message answer 400 (permanent: it fails at
+ *   once), later calls (a retry from the dashboard) 200;
+ * - `refused …`: 400, every call;
  * - `hold …`: while `holding` is on, the call is left unanswered (the worker holds the job);
  *   `release()` answers the calls held so far, and with `holding` off such calls answer at once;
  * - anything else: 200 at once.
@@ -62,6 +64,8 @@ export class ScriptedUpstream {
   static #statusFor({ message, callNumber }: ScriptedCall): number {
     const flaky = /^flaky (\d+) /.exec(message);
     if (flaky) return callNumber <= Number(flaky[1]) ? 503 : 200;
+    const refusedAtFirst = /^refused (\d+) /.exec(message);
+    if (refusedAtFirst) return callNumber <= Number(refusedAtFirst[1]) ? 400 : 200;
     if (message.startsWith('doomed ')) return 503;
     if (message.startsWith('refused ')) return 400;
     return 200;

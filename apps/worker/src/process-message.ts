@@ -1,4 +1,4 @@
-import { InvalidJobDataError, isBatchJob, singleMessageOf, type BatchJob, type MessageJob, type MessageJobData } from '@msgpipe/shared';
+import { InvalidJobDataError, isBatchJob, singleMessageOf, type BatchJob, type HistoryStore, type MessageJob, type MessageJobData } from '@msgpipe/shared';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { describeError, type MessageAttempt } from './message-attempt.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -7,6 +7,8 @@ import { isPermanentFailure } from './responders/errors.js';
 
 export interface ProcessorDeps {
   attempt: MessageAttempt;
+  /** Whether a message is recorded: tells a dashboard retry of a carried failure from its first run. */
+  history: Pick<HistoryStore, 'isWritten'>;
   metrics: WorkerMetrics;
   /** RESPONDER_ATTEMPTS: attempts per message, when the job itself allows as many. */
   maxAttempts: number;
@@ -30,7 +32,7 @@ export interface ProcessorDeps {
  * BullMQ fails the job instead of retrying it. Earlier failures are rethrown as they are: the
  * backoff strategy reads their Retry-After.
  */
-export function createProcessor({ attempt, metrics, maxAttempts, processBatch, limit = (work) => work() }: ProcessorDeps) {
+export function createProcessor({ attempt, history, metrics, maxAttempts, processBatch, limit = (work) => work() }: ProcessorDeps) {
   function isLastAttempt(job: Job<MessageJob>, message: MessageJob, error: unknown): boolean {
     // A write Redis refused is retried without using an attempt (retryRefusedRecords), however many are left.
     if (error instanceof RecordRefusedError) return false;
@@ -42,7 +44,7 @@ export function createProcessor({ attempt, metrics, maxAttempts, processBatch, l
    * be stored again in the job and in BullMQ's completed event, for every message.
    */
   async function processMessage(job: Job<MessageJob>): Promise<void> {
-    const message = validated(job);
+    const message = await withoutRecordedFailure(job, validated(job));
     const stopTimer = metrics.processingSeconds.startTimer();
     try {
       await attempt(message, attemptOf(job, message), (error) => isLastAttempt(job, message, error));
@@ -55,6 +57,21 @@ export function createProcessor({ attempt, metrics, maxAttempts, processBatch, l
       if (last && !(error instanceof UnrecoverableError)) throw new UnrecoverableError(describeError(error));
       throw error;
     }
+  }
+
+  /**
+   * A message that failed for good in a batch carries its failure to a job of its own, whose
+   * first run records it without asking the responder again. Once that job has failed with it
+   * recorded, a run of it is a retry (from the dashboard): the responder is asked again, and an
+   * answer replaces the failed entry. Both signs are needed: a first run that failed without
+   * recording (its write failed) has made an attempt too, and a redelivered first run has
+   * recorded without failing.
+   */
+  async function withoutRecordedFailure(job: Job<MessageJob>, message: MessageJob): Promise<MessageJob> {
+    if (message.failure === undefined || job.attemptsMade === 0) return message;
+    if (!(await history.isWritten(message.ip, message.id))) return message;
+    const { failure: _recorded, ...retried } = message;
+    return retried;
   }
 
   return (job: Job<MessageJobData>): Promise<void> =>

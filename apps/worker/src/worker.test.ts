@@ -91,7 +91,7 @@ describe('MessageWorker', () => {
     const recorder = new ExchangeRecorder(pipeline.connection, pipeline.keys, pipeline.config);
     const metrics = new WorkerMetrics();
     const attempt = createMessageAttempt({ responder: flaky(0), recorder, history: pipeline.history, logger: silentLogger, metrics });
-    const process = createProcessor({ attempt, metrics, maxAttempts: 5, processBatch: () => Promise.reject(new Error('not a batch')) });
+    const process = createProcessor({ attempt, history: pipeline.history, metrics, maxAttempts: 5, processBatch: () => Promise.reject(new Error('not a batch')) });
 
     await process(bullJob);
     await process(bullJob);

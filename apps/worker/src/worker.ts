@@ -84,7 +84,7 @@ export class MessageWorker {
         await this.#retryQueue(partition, config, connection).add(MESSAGE_JOB_NAME, message, { jobId: message.id, delay: delayMs });
       },
     });
-    const processor = retryRefusedRecords(createProcessor({ attempt, metrics: this.metrics, maxAttempts, processBatch, limit: messagesInFlight }));
+    const processor = retryRefusedRecords(createProcessor({ attempt, history, metrics: this.metrics, maxAttempts, processBatch, limit: messagesInFlight }));
     this.workers = consumed.map((partition) => {
       const worker = new Worker(queueName(partition), processor, {
         connection,

@@ -1,5 +1,5 @@
 import { RedisServer } from '@msgpipe/redis-server';
-import { startOneNodeCluster, uniquePrefix } from '@msgpipe/testkit';
+import { startOneNodeCluster, uniquePrefix, waitFor } from '@msgpipe/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExchangeRecorder, type ExchangeToRecord } from './exchange-recorder.js';
@@ -148,6 +148,70 @@ describe.each(['standalone', 'cluster'] as const)('ExchangeRecorder.recordMany o
     expect(after.totalMessages).toBe(before.totalMessages + ips.length);
     expect(after.topSenders.map((sender) => sender.count)).toEqual([4, 4, 4]);
     for (const ip of ips) expect(await history.list(ip, 10)).toHaveLength(4);
+  });
+
+  it('replaces a failed entry with the answer of a retry, once: published, not counted again, never the reverse', async () => {
+    const { redis, keys, recorder, history, stats } = fresh();
+    const ip = '192.0.2.70';
+    const failed: HistoryEntry = { ...entry(), status: 'failed', response: undefined, error: 'webhook answered HTTP 400' };
+    delete failed.response;
+    const later = entry();
+    expect(await recorder.recordMany([{ ip, entry: failed }, { ip, entry: later }], NOW)).toEqual([true, true]);
+    const subscriber = redis.duplicate() as RedisClient;
+    const published: HistoryEntry[] = [];
+    subscriber.on('message', (_channel: string, payload: string) => published.push(JSON.parse(payload) as HistoryEntry));
+    try {
+      await subscriber.subscribe(keys.completions(ip));
+      const answer: HistoryEntry = { ...entry(), id: failed.id, message: failed.message, response: 'answered on the retry' };
+
+      // With a new message of another IP in the same call: that one is counted, the answer is not.
+      const other = { ip: '192.0.2.71', entry: entry() };
+      expect(await recorder.recordMany([{ ip, entry: answer }, other], NOW + 1000)).toEqual([true, true]);
+      // The answer takes the failed entry's place at the top; the history holds the message once.
+      expect(await history.list(ip, 10)).toEqual([answer, later]);
+      expect(await redis.zscore(keys.failedIds(ip), failed.id)).toBeNull();
+      const snapshot = await stats.read(10, NOW);
+      expect(snapshot.totalMessages).toBe(3);
+      expect(snapshot.topSenders).toEqual(expect.arrayContaining([{ ip, count: 2 }, { ip: '192.0.2.71', count: 1 }]));
+
+      // Once only, and never back: a second answer and a failure again change nothing.
+      expect(await recorder.record(ip, { ...answer, response: 'a second retry' }, NOW + 2000)).toBe(false);
+      expect(await recorder.record(ip, failed, NOW + 3000)).toBe(false);
+      expect(await history.list(ip, 10)).toEqual([answer, later]);
+      expect((await stats.read(10, NOW)).totalMessages).toBe(3);
+
+      await waitFor('the answer published', () => published.some((item) => item.id === failed.id));
+      await recorder.record(ip, entry(), NOW + 4000); // a marker: everything before it has arrived too
+      await waitFor('the marker published', () => published.length >= 2);
+      expect(published.filter((item) => item.id === failed.id)).toEqual([answer]);
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
+  it('keeps a failure of a message answered before out, and a failure recorded twice once', async () => {
+    const { recorder, history } = fresh();
+    const ip = '192.0.2.72';
+    const answered = entry();
+    const failure: HistoryEntry = { id: answered.id, message: answered.message, sendTime: answered.sendTime, status: 'failed', error: 'too late', respondedAt: answered.respondedAt };
+    expect(await recorder.record(ip, answered, NOW)).toBe(true);
+    expect(await recorder.record(ip, failure, NOW)).toBe(false);
+    const failedTwice: HistoryEntry = { ...failure, id: entry().id };
+    expect(await recorder.recordMany([{ ip, entry: failedTwice }, { ip, entry: failedTwice }], NOW)).toEqual([true, false]);
+    expect(await recorder.record(ip, failedTwice, NOW)).toBe(false);
+    expect(await history.list(ip, 10)).toEqual([failedTwice, answered]);
+  });
+
+  it('writes no answer back for a failed message whose entry was erased, and counts nothing', async () => {
+    const { recorder, history, stats } = fresh();
+    const ip = '192.0.2.73';
+    const failed: HistoryEntry = { id: entry().id, message: 'doomed', sendTime: new Date(NOW - 1000).toISOString(), status: 'failed', error: 'no', respondedAt: new Date(NOW).toISOString() };
+    await recorder.record(ip, failed, NOW);
+    await history.erase(ip);
+
+    expect(await recorder.record(ip, { ...failed, status: 'completed', response: 'yes after all', error: undefined }, NOW + 1000)).toBe(false);
+    expect(await history.list(ip, 10)).toEqual([]);
+    expect((await stats.read(10, NOW)).totalMessages).toBe(1);
   });
 
   it('answers an empty call without a script call', async () => {

@@ -23,6 +23,9 @@ const recordExchanges = LuaScript.load(new URL('../lua/record-exchanges.lua', im
 const recordHistory = LuaScript.load(new URL('../lua/record-history.lua', import.meta.url));
 const countMessageOnce = LuaScript.load(new URL('../lua/count-message-once.lua', import.meta.url));
 
+/** A script's answer for a message it left as it was (1: written, 2: its failed entry replaced). */
+const NOTHING_WRITTEN = 0;
+
 /** How long a counting mark left by a worker that died mid-record still guards a retry. */
 const COUNTING_MARK_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -43,7 +46,8 @@ interface Prepared extends ExchangeToRecord {
  * On a single Redis that is one atomic script for all of them. On Redis Cluster the IPs' keys
  * and the `{stats}` keys live in different slots, so it takes four steps, each atomic in one slot:
  *   1. per IP slot, one call for the messages whose IPs hash there: write each entry unless
- *      written before; a new id is marked "uncounted" in its IP's keys.
+ *      written before (an answer replaces a failed entry once); a new id is marked "uncounted"
+ *      in its IP's keys.
  *   2. stats slot, one call: count each id that step 1 found uncounted, unless the counting set
  *      has it; it joins that set either way.
  *   3. per IP: clear the uncounted marks.   4. stats slot, one call: drop the ids from the set.
@@ -59,19 +63,26 @@ export class ExchangeRecorder {
     private readonly policy: RecorderPolicy,
   ) {}
 
-  /** True when this call wrote the entry, false when the message had been recorded before. */
   /**
-   * Whether the message's record is complete: its entry written and, on a cluster, counted too.
-   * A worker that died between the cluster's steps leaves a message written but marked
-   * uncounted; recording it again writes nothing and completes the count.
+   * Whether the message's record is complete: its entry written (answered or failed) and, on a
+   * cluster, counted too. A worker that died between the cluster's steps leaves a message
+   * written but marked uncounted; recording it again writes nothing and completes the count.
    */
   async isRecorded(ip: string, id: string): Promise<boolean> {
-    const written = this.redis.zscore(this.keys.written(ip), id);
-    if (!this.redis.isCluster) return (await written) !== null;
-    const [score, uncounted] = await Promise.all([written, this.redis.sismember(this.keys.uncounted(ip), id)]);
-    return score !== null && uncounted === 0;
+    const [written, failed, uncounted] = await Promise.all([
+      this.redis.zscore(this.keys.written(ip), id),
+      // A failed id outlives the written ids that newer answers push out (Retention.failedIdsPerIp).
+      this.redis.zscore(this.keys.failedIds(ip), id),
+      this.redis.isCluster ? this.redis.sismember(this.keys.uncounted(ip), id) : 0,
+    ]);
+    return (written !== null || failed !== null) && uncounted === 0;
   }
 
+  /**
+   * True when this call wrote the entry, false when the message had been recorded before. A
+   * message recorded failed is the exception, once: its answer (a retry that succeeded)
+   * replaces the failed entry, is published and returns true, and is not counted again.
+   */
   async record(ip: string, entry: HistoryEntry, now = Date.now()): Promise<boolean> {
     const [written] = await this.recordMany([{ ip, entry }], now);
     return written === true;
@@ -79,7 +90,7 @@ export class ExchangeRecorder {
 
   /**
    * Records every item; answers, in order, true for each this call wrote and false for each
-   * recorded before (an id twice in `items` is written by its first item only).
+   * recorded before (an id twice in `items` is written by its first item only), as record().
    */
   async recordMany(items: readonly ExchangeToRecord[], now = Date.now()): Promise<boolean[]> {
     if (items.length === 0) return [];
@@ -88,14 +99,14 @@ export class ExchangeRecorder {
   }
 
   async #recordInOneScript(items: readonly Prepared[], now: number): Promise<boolean[]> {
-    const keys = items.flatMap((item) => [this.keys.history(item.ip), this.keys.written(item.ip), ...this.#statsKeys(item)]);
+    const keys = items.flatMap((item) => [this.keys.history(item.ip), this.keys.written(item.ip), this.keys.failedIds(item.ip), ...this.#statsKeys(item)]);
     const args = [
       ...this.#historyArguments(now),
       ...this.#sharedStatsArguments(now),
-      ...items.flatMap((item) => [item.entry.id, item.json, this.keys.completions(item.ip), ...this.#messageStatsArguments(item)]),
+      ...items.flatMap((item) => [...this.#historyItemArguments(item), ...this.#messageStatsArguments(item)]),
     ];
     const written = (await recordExchanges.run(this.redis, keys, args)) as number[];
-    return written.map((reply) => reply === 1);
+    return written.map((reply) => reply !== NOTHING_WRITTEN);
   }
 
   async #recordOnCluster(items: readonly Prepared[], now: number): Promise<boolean[]> {
@@ -108,7 +119,7 @@ export class ExchangeRecorder {
         const args = [...this.#historyArguments(now), ...group.flatMap((index) => this.#historyItemArguments(items[index]!))];
         const replies = (await recordHistory.run(this.redis, keys, args)) as Array<[number, number]>;
         group.forEach((index, n) => {
-          written[index] = replies[n]![0] === 1;
+          written[index] = replies[n]![0] !== NOTHING_WRITTEN;
           uncounted[index] = replies[n]![1] === 1;
         });
       }),
@@ -138,16 +149,17 @@ export class ExchangeRecorder {
   }
 
   #ipKeys({ ip }: Prepared): string[] {
-    return [this.keys.history(ip), this.keys.written(ip), this.keys.uncounted(ip)];
+    return [this.keys.history(ip), this.keys.written(ip), this.keys.failedIds(ip), this.keys.uncounted(ip)];
   }
 
+  /** The history part's values every message of a call shares (append-history.lua's). */
   #historyArguments(now: number): number[] {
     const { maxEntries, ttlSeconds } = this.policy.history;
-    return [maxEntries, ttlSeconds, now, Retention.writtenIdsPerIp, Math.max(ttlSeconds, Retention.writtenIdsSeconds)];
+    return [maxEntries, ttlSeconds, now, Retention.writtenIdsPerIp, Math.max(ttlSeconds, Retention.writtenIdsSeconds), Retention.failedIdsPerIp];
   }
 
-  #historyItemArguments({ ip, entry, json }: Prepared): string[] {
-    return [entry.id, json, this.keys.completions(ip)];
+  #historyItemArguments({ ip, entry, json }: Prepared): Array<string | number> {
+    return [entry.id, json, this.keys.completions(ip), entry.status === 'failed' ? 1 : 0];
   }
 
   #statsKeys({ sentAt }: Prepared): string[] {

@@ -64,9 +64,17 @@ export class HistoryStore {
     return seen === -1 ? all : all.slice(0, seen);
   }
 
-  /** Whether the message was recorded in the IP's history (as long as the written-id guard remembers it). */
+  /**
+   * Whether the message was recorded in the IP's history, answered or failed (as long as the
+   * written or the failed ids remember it). One round trip: both keys are in the IP's slot.
+   */
   async isWritten(ip: string, id: string): Promise<boolean> {
-    return (await this.redis.zscore(this.keys.written(ip), id)) !== null;
+    const replies = await this.redis.multi().zscore(this.keys.written(ip), id).zscore(this.keys.failedIds(ip), id).exec();
+    if (!replies) throw new Error('isWritten: the transaction was discarded');
+    return replies.some(([error, score]) => {
+      if (error) throw error;
+      return score !== null;
+    });
   }
 
   /**

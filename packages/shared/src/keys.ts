@@ -36,6 +36,14 @@ export class KeySchema {
     return `${this.#ip(ip)}:written`;
   }
 
+  /**
+   * ZSET of the ids written to the history as `failed` (score: write time): the entries an
+   * answer may still replace, once, when the message is retried (e.g. from the dashboard).
+   */
+  failedIds(ip: string): string {
+    return `${this.#ip(ip)}:failed`;
+  }
+
   /** SET (Redis Cluster only): ids written to the history but not yet counted in the stats. */
   uncounted(ip: string): string {
     return `${this.#ip(ip)}:uncounted`;
@@ -93,8 +101,8 @@ export class KeySchema {
   }
 
   /**
-   * Every key of one IP that an erasure removes. The written ids stay: they hold no message
-   * text, and without them a later run of a job would write an erased message back.
+   * Every key of one IP that an erasure removes. The written and failed ids stay: they hold no
+   * message text, and without them a later run of a job would write an erased message back.
    */
   erasable(ip: string): string[] {
     return [this.history(ip), this.uncounted(ip), this.responseCacheOf(ip)];

@@ -9,7 +9,7 @@ export const Retention = {
   /**
    * Message ids remembered per IP as already written (the exactly-once guard). A redelivered
    * job is caught as long as fewer than this many newer messages of the same IP were written
-   * since; the set expires with the history.
+   * since; the set expires after writtenIdsSeconds.
    */
   writtenIdsPerIp: 1000,
   /**
@@ -19,6 +19,13 @@ export const Retention = {
    * run writes an erased message back; they are ids and times, no message text.
    */
   writtenIdsSeconds: 8 * 24 * 60 * 60,
+  /**
+   * Ids of messages recorded failed remembered per IP, so a retry that succeeds replaces the
+   * failed entry once and is not counted again: as many as BullMQ keeps failed jobs
+   * (failedJobCount; an IP's messages all go to one queue partition), apart from the written
+   * ids, which newer answers push out. They expire with the written ids.
+   */
+  failedIdsPerIp: 5000,
   /** Per-day counters, leaderboards and unique-IP counts live this long after their day ends. */
   statsDays: 35,
   /** Per-minute counters (the ops page charts the last hour). */

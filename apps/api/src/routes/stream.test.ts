@@ -1,4 +1,5 @@
 import { RedisServer } from '@msgpipe/redis-server';
+import type { HistoryEntry } from '@msgpipe/shared';
 import { openEventStream, postMessage, type EventStream } from '@msgpipe/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api.fixture.js';
@@ -101,6 +102,31 @@ describe('GET /v1/stream', () => {
     expect(resumed.events.map((event) => event.id)).not.toContain(seen);
   });
 
+
+  it('sends a message again when a retry answered it after it failed, and a client that reconnects gets the answer', async () => {
+    const ip = '127.0.0.136';
+    const open = await stream(ip);
+    const time = new Date().toISOString();
+    const failed: HistoryEntry = { id: 'RetriedAfterFailure001', message: 'retried', sendTime: time, status: 'failed', error: 'the responder refused the message', respondedAt: time };
+    const later: HistoryEntry = { id: 'AnsweredMeanwhile00001', message: 'later', sendTime: time, status: 'completed', response: 'ok', respondedAt: time };
+    // The worker's writes: the failure, another message, then the answer of a dashboard retry.
+    await api.recorder.record(ip, failed);
+    await api.recorder.record(ip, later);
+    await api.recorder.record(ip, { ...failed, status: 'completed', error: undefined, response: 'answered on the retry' });
+
+    const events = await open.take(3);
+    expect(events.map((event) => [event.id, JSON.parse(event.data).status])).toEqual([
+      [failed.id, 'failed'],
+      [later.id, 'completed'],
+      [failed.id, 'completed'],
+    ]);
+    expect(JSON.parse(events[2]!.data)).toMatchObject({ response: 'answered on the retry' });
+    expect(JSON.parse(events[2]!.data)).not.toHaveProperty('error');
+    // Away since the later message: the answer came after it, so it is what was missed.
+    const resumed = await stream(ip, later.id);
+    const [missed] = await resumed.take(1);
+    expect([missed?.id, JSON.parse(missed!.data).status]).toEqual([failed.id, 'completed']);
+  });
 });
 
 /** Resuming, on a Redis of its own so its command counts are this test's alone. */

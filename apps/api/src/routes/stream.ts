@@ -34,7 +34,7 @@ export function streamRoutes({ config, history, completions, streamLeases, redis
     throw new AppError('too_many_streams', `At most ${streamLeases.maxPerClient} streams may be open from your address at once; close one first.`);
   }
 
-  /** Subscribes first, then reads what was missed, so nothing falls between the two; ids dedupe. */
+  /** Subscribes first, then reads what was missed, so nothing falls between the two; `send` dedupes. */
   async function subscribeFrom(ip: string, lastEventId: string | undefined, onEntry: (entry: HistoryEntry) => void) {
     const unsubscribe = await redisWork(() => completions.subscribe(ip, onEntry));
     try {
@@ -60,10 +60,13 @@ export function streamRoutes({ config, history, completions, streamLeases, redis
     });
 
     return streamSSE(c, async (stream: SSEStreamingApi) => {
-      const sent = new Set<string>();
+      const sent = new Map<string, HistoryEntry['status']>();
       const send = async (entry: HistoryEntry) => {
-        if (sent.has(entry.id)) return;
-        sent.add(entry.id);
+        // Once per message, except that an answer follows a failure (a retry that succeeded
+        // replaced it); a failure never follows the answer, in whichever order the two arrive.
+        const before = sent.get(entry.id);
+        if (before === 'completed' || before === entry.status) return;
+        sent.set(entry.id, entry.status);
         await stream.writeSSE({ event: 'message', id: entry.id, data: JSON.stringify(fromHistory(entry, ip)) });
       };
       // The heartbeat renews the stream's lease too; a failed renewal only lets the lease end early.
