@@ -1,3 +1,4 @@
+export { abandonedError, createAbandonedJobEnder, type AbandonedJobDeps } from './abandoned-jobs.js';
 export { exponentialBackoffMs, MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS, responderBackoffStrategy } from './backoff.js';
 export { MeasuredResponder } from './measured-responder.js';
 export { serveMetrics } from './metrics-server.js';
@@ -7,4 +8,5 @@ export { createBatchProcessor, type BatchDeps } from './process-batch.js';
 export { createProcessor, type ProcessorDeps } from './process-message.js';
 export { CachingResponder, type ResponseCacheOptions } from './response-cache.js';
 export * from './responders/index.js';
-export { createWorker, MessageWorker, type WorkerDeps } from './worker.js';
+export { MessageJobWorker } from './message-job-worker.js';
+export { createWorker, MAX_STALLED_COUNT, MessageWorker, type WorkerDeps } from './worker.js';

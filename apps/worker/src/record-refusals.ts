@@ -1,4 +1,4 @@
-import { ExchangeRecorder, isRedisUnavailableError, type ExchangeToRecord, type MessageJob } from '@msgpipe/shared';
+import { ExchangeRecorder, isRedisUnavailableError, type ExchangeToRecord } from '@msgpipe/shared';
 import { DelayedError, type Job } from 'bullmq';
 
 /** Redis refused to write the exchange (OOM, LOADING, READONLY, …): nobody's fault but Redis's, and passing. */
@@ -36,8 +36,8 @@ const retryDelayMs = () => 1000 + Math.floor(Math.random() * 1000);
  * responder is asked again when it comes back.
  * The processor leaves RecordRefusedError alone on every attempt, the last one included.
  */
-export function retryRefusedRecords<R>(processor: (job: Job<MessageJob>) => Promise<R>) {
-  return async (job: Job<MessageJob>, token?: string): Promise<R> => {
+export function retryRefusedRecords<J extends Job, R>(processor: (job: J) => Promise<R>) {
+  return async (job: J, token?: string): Promise<R> => {
     try {
       return await processor(job);
     } catch (error) {

@@ -11,14 +11,16 @@ import {
   type MessageJob,
   type RedisClient,
 } from '@msgpipe/shared';
-import { MetricsTime, Worker, type Queue } from 'bullmq';
+import { MetricsTime, type Queue, type Worker } from 'bullmq';
 import pLimit from 'p-limit';
+import { createAbandonedJobEnder } from './abandoned-jobs.js';
 import { responderBackoffStrategy } from './backoff.js';
 import { GroupCommitRecorder } from './group-commit-recorder.js';
 import { MeasuredResponder } from './measured-responder.js';
 import { PacedResponder } from './paced-responder.js';
 import { WorkerMetrics } from './metrics.js';
 import { createMessageAttempt } from './message-attempt.js';
+import { MessageJobWorker } from './message-job-worker.js';
 import { createBatchProcessor } from './process-batch.js';
 import { createProcessor } from './process-message.js';
 import { RefusalAwareRecorder, retryRefusedRecords } from './record-refusals.js';
@@ -44,9 +46,10 @@ export interface WorkerDeps {
 
 /**
  * A re-run of a job whose worker died is safe (the history write is idempotent), and losing a
- * message is not: let a job stall several times before BullMQ gives up on it.
+ * message is not: let a job stall several times before BullMQ gives up on it (and the worker
+ * records its messages failed: see MessageJobWorker).
  */
-const MAX_STALLED_COUNT = 5;
+export const MAX_STALLED_COUNT = 5;
 
 
 /** The workers of one process: one BullMQ Worker per consumed partition, one processor. */
@@ -85,8 +88,18 @@ export class MessageWorker {
       },
     });
     const processor = retryRefusedRecords(createProcessor({ attempt, history, metrics: this.metrics, maxAttempts, processBatch, limit: messagesInFlight }));
+    const endAbandoned = createAbandonedJobEnder({
+      recorder,
+      history,
+      metrics: this.metrics,
+      logger,
+      hasJobOfItsOwn: async (batch, id) => {
+        const partition = partitionOfQueue.get(batch.queueName);
+        return partition !== undefined && (await this.#retryQueue(partition, config, connection).getJobState(id)) !== 'unknown';
+      },
+    });
     this.workers = consumed.map((partition) => {
-      const worker = new Worker(queueName(partition), processor, {
+      const worker = new MessageJobWorker(queueName(partition), processor, {
         connection,
         prefix: queuePrefix(config.redis.prefix, partition),
         concurrency: config.workerConcurrency,
@@ -97,7 +110,7 @@ export class MessageWorker {
         metrics: { maxDataPoints: MetricsTime.TWO_WEEKS },
         // Waits between attempts: Retry-After when the upstream gave one, else exponential with jitter.
         settings: { backoffStrategy: responderBackoffStrategy },
-      });
+      }, endAbandoned);
       const errors = new RepeatedErrorLog((fields) => logger.warn({ ...fields, queue: worker.name }, 'worker error'));
       // With the hint: a permission the ACL lacks shows up here, refused inside BullMQ's scripts.
       worker.on('error', (error) => errors.report(withRedisHint(error)));
