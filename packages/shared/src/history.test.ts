@@ -172,6 +172,21 @@ describe('ExchangeRecorder.record: the history part', () => {
     expect(await recorder.record(IP, entries[1]!)).toBe(false);
   });
 
+  it('finds a failed entry to replace however deep in the history it is', async () => {
+    const { store, recorder } = freshStore({ maxEntries: 200 });
+    const failed = entry({ status: 'failed', response: undefined, error: 'refused' });
+    await recorder.record(IP, failed);
+    const newer = Array.from({ length: 120 }, () => entry());
+    await recorder.recordMany(newer.map((item) => ({ ip: IP, entry: item })));
+
+    const answer = entry({ id: failed.id, message: failed.message, response: 'answered on a retry' });
+    expect(await recorder.record(IP, answer)).toBe(true);
+    const history = await store.list(IP, 200);
+    expect(history).toHaveLength(121);
+    expect(history[0]).toEqual(answer);
+    expect(history.filter((item) => item.id === failed.id)).toEqual([answer]);
+  });
+
   it('still works after Redis forgot its cached scripts (NOSCRIPT fallback to EVAL)', async () => {
     const { store, recorder } = freshStore();
     await recorder.record(IP, entry());

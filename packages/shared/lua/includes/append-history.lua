@@ -24,13 +24,22 @@ local function historyOf(historyKey, writtenKey, failedKey)
 end
 
 -- The stored entry of message `id`, as its JSON text. Inside a string value a quote is escaped,
--- so `"id":"<id>"` only matches the entry's own id field.
+-- so `"id":"<id>"` only matches the entry's own id field. Read a page at a time, newest first:
+-- a retried message is usually recent, and a long history of long messages is never copied
+-- whole into the script.
+local ENTRIES_PER_PAGE = 50
+
 local function storedEntry(historyKey, id)
   local marker = '"id":' .. cjson.encode(id)
-  for _, entryJson in ipairs(redis.call('LRANGE', historyKey, 0, -1)) do
-    if string.find(entryJson, marker, 1, true) then return entryJson end
+  local from = 0
+  while true do
+    local page = redis.call('LRANGE', historyKey, from, from + ENTRIES_PER_PAGE - 1)
+    for _, entryJson in ipairs(page) do
+      if string.find(entryJson, marker, 1, true) then return entryJson end
+    end
+    if #page < ENTRIES_PER_PAGE then return nil end
+    from = from + ENTRIES_PER_PAGE
   end
-  return nil
 end
 
 local function appendHistory(historyKey, writtenKey, failedKey, id, entryJson, isFailure, nowMs)
