@@ -1,5 +1,5 @@
 import { asAdmin, openEventStream, postMessage, request, startPipeline, testRedisUrl, waitFor, type Pipeline } from '@msgpipe/testkit';
-import { abandonedError, MAX_STALLED_COUNT } from '@msgpipe/worker';
+import { FailureReason, MAX_STALLED_COUNT } from '@msgpipe/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScriptedUpstream } from './scripted-upstream.js';
 
@@ -43,7 +43,7 @@ describe('a message whose worker dies every time it answers it', () => {
       // The last worker finds BullMQ's verdict (stalled more than allowed) and ends the message.
       const [event] = await events.take(1);
       expect(event!.id).toBe(id);
-      const failure = { id, ip, status: 'failed', message: 'hold poison', error: abandonedError(MAX_STALLED_COUNT + 1) };
+      const failure = { id, ip, status: 'failed', message: 'hold poison', error: FailureReason.abandoned };
       expect(JSON.parse(event!.data)).toMatchObject(failure);
       const shown = await request(pipeline.baseUrl, `/v1/messages/${id}`, { localAddress: ip });
       expect(shown.status).toBe(200);

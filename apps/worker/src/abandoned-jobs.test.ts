@@ -1,9 +1,9 @@
 import { createRedis, type HistoryEntry } from '@msgpipe/shared';
 import { waitFor } from '@msgpipe/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { abandonedError } from './abandoned-jobs.js';
 import { pipelinePerTest, silentLogger, type Pipeline } from './pipeline.fixture.js';
 import { TransientResponderError } from './responders/errors.js';
+import { FailureReason } from './responders/failure-reasons.js';
 import type { Responder } from './responders/responder.js';
 import { createWorker, MAX_STALLED_COUNT, type MessageWorker } from './worker.js';
 
@@ -69,11 +69,15 @@ describe('a job BullMQ fails by itself, its workers having died on it more often
     expect(await pipeline.finished(alone)).toBe('failed');
     expect(await pipeline.finished(batch)).toBe('failed');
     for (const job of [alone, batch]) expect((await pipeline.queue.getJob(job.id))?.failedReason).toBe('job stalled more than allowable limit');
+    // The batch's poison message went on alone, carrying its failure, and failed there: a
+    // failed job of its own on the dashboard, to retry.
+    expect(await pipeline.finished(poisonInBatch!)).toBe('failed');
+    expect((await pipeline.queue.getJob(poisonInBatch!.id))?.failedReason).toBe(FailureReason.abandoned);
     expect(responder.calls.get('poison, alone')).toBe(starts);
     expect(responder.calls.get('poison, in a batch')).toBe(starts);
 
     // Both poison messages: failed, once, in their IP's history, and published.
-    const error = abandonedError(starts);
+    const error = FailureReason.abandoned;
     expect(await pipeline.entriesOf(alone)).toEqual([expect.objectContaining({ status: 'failed', error, message: 'poison, alone' })]);
     expect(await pipeline.entriesOf(poisonInBatch!)).toEqual([expect.objectContaining({ status: 'failed', error })]);
     await waitFor('both failures published', () => heard.length === 2);

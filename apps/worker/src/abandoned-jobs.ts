@@ -2,28 +2,32 @@ import { batchMessagesOf, isBatchJob, singleMessageOf, type BatchJob, type Histo
 import type { Job } from 'bullmq';
 import { describeError, type ExchangeWriter } from './message-attempt.js';
 import type { WorkerMetrics } from './metrics.js';
+import { FailureReason } from './responders/failure-reasons.js';
 
 export interface AbandonedJobDeps {
   recorder: ExchangeWriter;
+  /** Whether a message is in its history already, answered or failed: such a message has ended. */
   history: Pick<HistoryStore, 'isWritten'>;
-  /** Whether a message of the batch went on in a job of its own (handed on), which ends it. */
-  hasJobOfItsOwn(batch: Job<BatchJob>, id: string): Promise<boolean>;
+  /** Puts a message of a batch on alone, as process-batch does with one that failed for good. */
+  handOn(batch: Job<BatchJob>, message: MessageJob, delayMs: number): Promise<void>;
   metrics: WorkerMetrics;
   logger: Logger;
 }
 
-/** What the history says of a message whose job BullMQ gave up on after its workers died on it. */
-export const abandonedError = (stalls: number) => `not answered: the worker answering it stopped ${stalls} times`;
-
 /**
- * Ends, visibly, the messages of a job BullMQ is about to fail by itself (see MessageJobWorker):
- * each one not recorded yet is recorded `failed` (history, counters, and published for
- * `?wait` and `/v1/stream`), so `GET /v1/messages/{id}` shows it failed rather than unknown.
- * A message of a batch that went on in a job of its own is left to that job. A job whose data
- * is malformed gets nothing written, as everywhere.
+ * Ends, visibly, the messages of a job BullMQ is about to fail by itself (see MessageJobWorker),
+ * each one not in its history yet; its sender is told FailureReason.abandoned, the detail goes
+ * to the log.
+ * - A job of one message: the message is recorded `failed` (history, counters, and published
+ *   for `?wait` and `/v1/stream`), so `GET /v1/messages/{id}` shows it failed, not unknown.
+ * - A batch: each such message goes on alone carrying that failure, as one that failed for
+ *   good inside a batch does: its job records it failed, and the dashboard shows it as a failed
+ *   job of its own, to retry. One already on alone (a transient failure) keeps its job: adding
+ *   a job id BullMQ holds changes nothing.
+ * A job whose data is malformed gets nothing written, as everywhere.
  */
-export function createAbandonedJobEnder({ recorder, history, hasJobOfItsOwn, metrics, logger }: AbandonedJobDeps) {
-  /** The job's messages, or none when its data is malformed (the worker writes nothing of it). */
+export function createAbandonedJobEnder({ recorder, history, handOn, metrics, logger }: AbandonedJobDeps) {
+  /** The job's messages, or none when its data is malformed. */
   function messagesOf(job: Job<MessageJobData>): MessageJob[] {
     try {
       return isBatchJob(job.data) ? batchMessagesOf(job.data) : [singleMessageOf(job.data, job.id)];
@@ -33,28 +37,25 @@ export function createAbandonedJobEnder({ recorder, history, hasJobOfItsOwn, met
     }
   }
 
-  async function isEnded(job: Job<MessageJobData>, message: MessageJob): Promise<boolean> {
-    if (await history.isWritten(message.ip, message.id)) return true;
-    return isBatchJob(job.data) && hasJobOfItsOwn(job as Job<BatchJob>, message.id);
+  async function end(job: Job<MessageJobData>, message: MessageJob): Promise<void> {
+    if (isBatchJob(job.data)) {
+      const attemptsBefore = (message.attemptsBefore ?? 0) + 1;
+      await handOn(job as Job<BatchJob>, { ...message, attemptsBefore, failure: FailureReason.abandoned }, 0);
+      return;
+    }
+    const { id, ip, message: text, sendTime } = message;
+    const entry = { id, message: text, sendTime, status: 'failed' as const, error: FailureReason.abandoned, respondedAt: new Date().toISOString() };
+    if (await recorder.record(ip, entry)) metrics.jobs.inc({ outcome: 'failed' });
   }
 
   return async function endAbandoned(job: Job<MessageJobData>): Promise<void> {
     const messages = messagesOf(job);
-    const ended = await Promise.all(messages.map((message) => isEnded(job, message)));
-    const unended = messages.filter((_, index) => !ended[index]);
-    const respondedAt = new Date().toISOString();
-    const recorded = await Promise.all(
-      unended.map(async ({ id, ip, message, sendTime, failure }) => {
-        // A failure it carried from its batch says more than how its job ended.
-        const error = failure ?? abandonedError(job.stalledCounter);
-        const written = await recorder.record(ip, { id, message, sendTime, status: 'failed', error, respondedAt });
-        if (written) metrics.jobs.inc({ outcome: 'failed' });
-        return written;
-      }),
-    );
+    const written = await Promise.all(messages.map((message) => history.isWritten(message.ip, message.id)));
+    const unended = messages.filter((_, index) => !written[index]);
     logger.warn(
-      { job: job.id, reason: job.deferredFailure, stalls: job.stalledCounter, recordedFailed: unended.filter((_, index) => recorded[index]).map((message) => message.id) },
-      'job failed by BullMQ: its messages not answered yet are recorded failed',
+      { job: job.id, reason: job.deferredFailure, stalls: job.stalledCounter, ids: unended.map((message) => message.id) },
+      'job failed by BullMQ: its messages not answered yet end failed',
     );
+    await Promise.all(unended.map((message) => end(job, message)));
   };
 }

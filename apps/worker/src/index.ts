@@ -1,4 +1,4 @@
-export { abandonedError, createAbandonedJobEnder, type AbandonedJobDeps } from './abandoned-jobs.js';
+export { createAbandonedJobEnder, type AbandonedJobDeps } from './abandoned-jobs.js';
 export { exponentialBackoffMs, MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS, responderBackoffStrategy } from './backoff.js';
 export { MeasuredResponder } from './measured-responder.js';
 export { serveMetrics } from './metrics-server.js';

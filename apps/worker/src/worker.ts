@@ -6,12 +6,13 @@ import {
   queueName,
   queuePrefix,
   withRedisHint,
+  type BatchJob,
   type Config,
   type Logger,
   type MessageJob,
   type RedisClient,
 } from '@msgpipe/shared';
-import { MetricsTime, type Queue, type Worker } from 'bullmq';
+import { MetricsTime, type Job, type Queue, type Worker } from 'bullmq';
 import pLimit from 'p-limit';
 import { createAbandonedJobEnder } from './abandoned-jobs.js';
 import { responderBackoffStrategy } from './backoff.js';
@@ -74,30 +75,15 @@ export class MessageWorker {
     const partitionOfQueue = new Map(consumed.map((partition) => [queueName(partition), partition]));
     // One bound for every message in flight in this process, alone or in a batch.
     const messagesInFlight = pLimit(config.workerConcurrency);
-    const processBatch = createBatchProcessor({
-      attempt,
-      records,
-      metrics: this.metrics,
-      logger,
-      maxAttempts,
-      limit: messagesInFlight,
-      handOn: async (batch, message, delayMs) => {
-        const partition = partitionOfQueue.get(batch.queueName);
-        if (partition === undefined) throw new Error(`a batch from ${batch.queueName}, which this worker does not consume`);
-        await this.#retryQueue(partition, config, connection).add(MESSAGE_JOB_NAME, message, { jobId: message.id, delay: delayMs });
-      },
-    });
+    /** A message of a batch on alone, as a job of its own (its id as job id): see BatchDeps.handOn. */
+    const handOn = async (batch: Job<BatchJob>, message: MessageJob, delayMs: number) => {
+      const partition = partitionOfQueue.get(batch.queueName);
+      if (partition === undefined) throw new Error(`a batch from ${batch.queueName}, which this worker does not consume`);
+      await this.#retryQueue(partition, config, connection).add(MESSAGE_JOB_NAME, message, { jobId: message.id, delay: delayMs });
+    };
+    const processBatch = createBatchProcessor({ attempt, records, metrics: this.metrics, logger, maxAttempts, limit: messagesInFlight, handOn });
     const processor = retryRefusedRecords(createProcessor({ attempt, history, metrics: this.metrics, maxAttempts, processBatch, limit: messagesInFlight }));
-    const endAbandoned = createAbandonedJobEnder({
-      recorder,
-      history,
-      metrics: this.metrics,
-      logger,
-      hasJobOfItsOwn: async (batch, id) => {
-        const partition = partitionOfQueue.get(batch.queueName);
-        return partition !== undefined && (await this.#retryQueue(partition, config, connection).getJobState(id)) !== 'unknown';
-      },
-    });
+    const endAbandoned = createAbandonedJobEnder({ recorder, history, handOn, metrics: this.metrics, logger });
     this.workers = consumed.map((partition) => {
       const worker = new MessageJobWorker(queueName(partition), processor, {
         connection,

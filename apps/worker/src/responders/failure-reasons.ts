@@ -12,6 +12,8 @@ export const FailureReason = {
   tooLong: "the responder's answer was too long",
   noRule: 'no rule matches the message',
   failed: 'the responder failed',
+  /** BullMQ gave up on its job: the workers taking it stopped too often (see MessageJobWorker). */
+  abandoned: 'no worker could finish answering it',
 } as const;
 
 export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];
