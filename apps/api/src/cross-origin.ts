@@ -21,12 +21,19 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
  */
 export function listedOriginsCors(origins: readonly string[]) {
   const listed = new Set(origins);
-  return cors({
+  const answerCors = cors({
     origin: (origin) => (listed.has(origin) ? origin : null),
     allowMethods: (origin) => (listed.has(origin) ? ALLOWED_METHODS : []),
     allowHeaders: ALLOWED_HEADERS,
     exposeHeaders: EXPOSED_HEADERS,
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
+  });
+  // Only a listed origin's requests get CORS headers: the rest (curl, servers, our own page,
+  // and every other site) skip the middleware, which would otherwise add headers to the
+  // finished answer of every message.
+  return createMiddleware<AppEnv>((c, next) => {
+    const origin = c.req.header('origin');
+    return origin !== undefined && listed.has(origin) ? answerCors(c, next) : next();
   });
 }
 
