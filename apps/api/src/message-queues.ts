@@ -56,10 +56,7 @@ export class MessageQueues {
       (_, partition) =>
         new PartitionGroupCommit(
           {
-            sendOne: async (job) => {
-              await (await this.#started(partition)).add(MESSAGE_JOB_NAME, job, { jobId: job.id });
-              this.#added(1);
-            },
+            sendOne: (job) => this.enqueue(job),
             sendBatch: async (batchId, messages) => {
               await (await this.#started(partition)).add(MESSAGE_JOB_NAME, { v: BATCH_FORMAT, messages }, { jobId: batchId });
               this.#added(messages.length);
