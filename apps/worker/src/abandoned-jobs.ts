@@ -1,4 +1,4 @@
-import { batchMessagesOf, isBatchJob, singleMessageOf, type BatchJob, type HistoryStore, type Logger, type MessageJob, type MessageJobData } from '@msgpipe/shared';
+import { batchMessagesOf, isBatchJob, singleMessageOf, type BatchJob, type ExchangeRecorder, type Logger, type MessageJob, type MessageJobData } from '@msgpipe/shared';
 import type { Job } from 'bullmq';
 import { describeError, type ExchangeWriter } from './message-attempt.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -6,8 +6,11 @@ import { FailureReason } from './responders/failure-reasons.js';
 
 export interface AbandonedJobDeps {
   recorder: ExchangeWriter;
-  /** Whether a message is in its history already, answered or failed: such a message has ended. */
-  history: Pick<HistoryStore, 'isWritten'>;
+  /**
+   * Whether a message's record is complete: such a message has ended. One written but not
+   * counted (a cluster worker died between the steps) is ended again, which completes its count.
+   */
+  records: Pick<ExchangeRecorder, 'isRecorded'>;
   /** Puts a message of a batch on alone, as process-batch does with one that failed for good. */
   handOn(batch: Job<BatchJob>, message: MessageJob, delayMs: number): Promise<void>;
   metrics: WorkerMetrics;
@@ -26,7 +29,7 @@ export interface AbandonedJobDeps {
  *   a job id BullMQ holds changes nothing.
  * A job whose data is malformed gets nothing written, as everywhere.
  */
-export function createAbandonedJobEnder({ recorder, history, handOn, metrics, logger }: AbandonedJobDeps) {
+export function createAbandonedJobEnder({ recorder, records, handOn, metrics, logger }: AbandonedJobDeps) {
   /** The job's messages, or none when its data is malformed. */
   function messagesOf(job: Job<MessageJobData>): MessageJob[] {
     try {
@@ -50,8 +53,8 @@ export function createAbandonedJobEnder({ recorder, history, handOn, metrics, lo
 
   return async function endAbandoned(job: Job<MessageJobData>): Promise<void> {
     const messages = messagesOf(job);
-    const written = await Promise.all(messages.map((message) => history.isWritten(message.ip, message.id)));
-    const unended = messages.filter((_, index) => !written[index]);
+    const recorded = await Promise.all(messages.map((message) => records.isRecorded(message.ip, message.id)));
+    const unended = messages.filter((_, index) => !recorded[index]);
     logger.warn(
       { job: job.id, reason: job.deferredFailure, stalls: job.stalledCounter, ids: unended.map((message) => message.id) },
       'job failed by BullMQ: its messages not answered yet end failed',

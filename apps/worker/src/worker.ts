@@ -83,7 +83,7 @@ export class MessageWorker {
     };
     const processBatch = createBatchProcessor({ attempt, records, metrics: this.metrics, logger, maxAttempts, limit: messagesInFlight, handOn });
     const processor = retryRefusedRecords(createProcessor({ attempt, history, metrics: this.metrics, maxAttempts, processBatch, limit: messagesInFlight }));
-    const endAbandoned = createAbandonedJobEnder({ recorder, history, handOn, metrics: this.metrics, logger });
+    const endAbandoned = createAbandonedJobEnder({ recorder, records, handOn, metrics: this.metrics, logger });
     this.workers = consumed.map((partition) => {
       const worker = new MessageJobWorker(queueName(partition), processor, {
         connection,
