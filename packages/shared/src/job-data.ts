@@ -51,7 +51,7 @@ export function batchIdOf(messageId: string): string {
 const MAX_MESSAGE_CHARS = 1_048_576;
 
 /** The longest error a failed message carries on to its own job (its history keeps it too). */
-export const MAX_FAILURE_CHARS = 2000;
+const MAX_FAILURE_CHARS = 2000;
 
 const messageSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
