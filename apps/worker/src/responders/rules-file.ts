@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { lineAt, scanJson } from './json-scan.js';
+import { jsonPositions, lineAt } from './json-positions.js';
 import { TEMPLATE_PLACEHOLDERS, type Rule } from './rules.js';
 
 /** A rules file that cannot be used; the message reads `file:line: reason`. */
@@ -68,19 +68,23 @@ function compileRule({ pattern, flags = '', reply }: RuleSpec): Rule | string {
  */
 export function parseRules(text: string, file: string): Rule[] {
   const source = text.replace(/^\uFEFF/, ''); // an editor's byte-order mark is not a syntax error
-  const scan = scanJson(source);
-  if (scan.syntaxError) {
-    throw new RulesFileError(file, lineAt(source, scan.syntaxError.offset), `invalid JSON: ${scan.syntaxError.reason}`);
+  const positions = jsonPositions(source);
+  if (!positions.ok) throw new RulesFileError(file, lineAt(source, positions.offset), `invalid JSON: ${positions.reason}`);
+  let document: unknown;
+  try {
+    document = JSON.parse(source);
+  } catch (error) {
+    throw new RulesFileError(file, undefined, `invalid JSON: ${(error as Error).message}`);
   }
-  const document: unknown = JSON.parse(source);
   const firstLine = lineAt(source, source.search(/\S/));
   if (!Array.isArray(document)) {
     throw new RulesFileError(file, firstLine, 'expected a JSON array of rules [{"pattern", "flags"?, "reply"}, …]');
   }
   if (document.length === 0) throw new RulesFileError(file, firstLine, 'the array has no rules');
+  const elements = positions.root?.children ?? [];
 
   return document.map((element: unknown, index) => {
-    const line = lineAt(source, scan.rootElementOffsets[index] ?? 0);
+    const line = lineAt(source, elements[index]?.offset ?? 0);
     const parsed = ruleSchema.safeParse(element);
     const rule = parsed.success ? compileRule(parsed.data) : parsed.error.issues[0]!.message;
     if (typeof rule === 'string') throw new RulesFileError(file, line, `rule ${index + 1}: ${rule}`);
