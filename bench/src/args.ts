@@ -1,3 +1,5 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 /** What one `npm run bench` run does; every field has a default, `--quick` shrinks them. */
 export interface BenchOptions {
   quick: boolean;
@@ -74,65 +76,46 @@ function count(flag: string, raw: string | undefined, min: number, max: number):
   return value;
 }
 
-/** Parses the arguments after `npm run bench --`; throws UsageError on anything unknown or bad. */
-export function parseArgs(argv: readonly string[], defaultResultsDir: string): BenchOptions {
-  const quick = argv.includes('--quick');
-  const options: BenchOptions = { ...FULL, ...(quick ? QUICK : {}), resultsDir: defaultResultsDir, cpuProfileDir: undefined };
-  for (let index = 0; index < argv.length; index++) {
-    const flag = argv[index]!;
-    const value = () => {
-      const next = argv[++index];
-      if (next === undefined) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
-    switch (flag) {
-      case '--quick':
-        break;
-      case '--workers':
-        options.workers = count(flag, value(), 1, 16);
-        break;
-      case '--connections':
-        options.connections = count(flag, value(), 1, 4096);
-        break;
-      case '--duration':
-        options.closedSeconds = count(flag, value(), 0, 3600);
-        break;
-      case '--rate':
-        options.rates = value()
-          .split(',')
-          .map((rate) => count(flag, rate.trim(), 0, 1_000_000))
-          .filter((rate) => rate > 0);
-        break;
-      case '--rate-duration':
-        options.rateSeconds = count(flag, value(), 1, 3600);
-        break;
-      case '--baseline-duration':
-        options.baselineSeconds = count(flag, value(), 0, 3600);
-        break;
-      case '--reference-duration':
-        options.referenceSeconds = count(flag, value(), 0, 3600);
-        break;
-      case '--reference-rate':
-        options.referenceRate = count(flag, value(), 0, 1_000_000);
-        break;
-      case '--idle-rate':
-        options.idleRate = count(flag, value(), 0, 1_000_000);
-        break;
-      case '--idle-duration':
-        options.idleSeconds = count(flag, value(), 1, 3600);
-        break;
-      case '--ips':
-        options.clientIps = count(flag, value(), 1, 60_000);
-        break;
-      case '--cpu-prof':
-        options.cpuProfileDir = value();
-        break;
-      case '--out':
-        options.resultsDir = value();
-        break;
-      default:
-        throw new UsageError(`unknown argument ${flag}`);
-    }
+/** The flags that take a whole number: the option each sets and its bounds. */
+const COUNTS = {
+  workers: ['workers', 1, 16],
+  connections: ['connections', 1, 4096],
+  duration: ['closedSeconds', 0, 3600],
+  'rate-duration': ['rateSeconds', 1, 3600],
+  'baseline-duration': ['baselineSeconds', 0, 3600],
+  'reference-duration': ['referenceSeconds', 0, 3600],
+  'reference-rate': ['referenceRate', 0, 1_000_000],
+  'idle-rate': ['idleRate', 0, 1_000_000],
+  'idle-duration': ['idleSeconds', 1, 3600],
+  ips: ['clientIps', 1, 60_000],
+} as const satisfies Record<string, [keyof BenchOptions, number, number]>;
+
+const FLAGS = {
+  ...(Object.fromEntries(Object.keys(COUNTS).map((flag) => [flag, { type: 'string' }])) as Record<keyof typeof COUNTS, { type: 'string' }>),
+  quick: { type: 'boolean' },
+  rate: { type: 'string' },
+  'cpu-prof': { type: 'string' },
+  out: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** Parses the arguments after `npm run bench --` (node:util parseArgs); throws UsageError on anything unknown or bad. */
+export function parseBenchArgs(argv: readonly string[], defaultResultsDir: string): BenchOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const options: BenchOptions = { ...FULL, ...(values.quick ? QUICK : {}), resultsDir: values.out ?? defaultResultsDir, cpuProfileDir: values['cpu-prof'] };
+  for (const [flag, [field, min, max]] of Object.entries(COUNTS) as Array<[keyof typeof COUNTS, (typeof COUNTS)[keyof typeof COUNTS]]>) {
+    const raw = values[flag];
+    if (raw !== undefined) options[field] = count(`--${flag}`, raw, min, max);
+  }
+  if (values.rate !== undefined) {
+    options.rates = values.rate
+      .split(',')
+      .map((rate) => count('--rate', rate.trim(), 0, 1_000_000))
+      .filter((rate) => rate > 0);
   }
   return options;
 }

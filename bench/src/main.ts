@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { RedisServer } from '@msgpipe/redis-server';
 import { repoRoot } from '@msgpipe/testkit/processes';
 import { Redis } from 'ioredis';
-import { parseArgs, USAGE, UsageError, type BenchOptions } from './args.js';
+import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './args.js';
 import { runBaseline } from './baseline.js';
 import { CompletionWatcher } from './completions.js';
 import { closedLoop, HttpClients, pacedLoad } from './http-load.js';
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     return;
   }
   try {
-    options = parseArgs(process.argv.slice(2), join(repoRoot, 'bench/results'));
+    options = parseBenchArgs(process.argv.slice(2), join(repoRoot, 'bench/results'));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`${error.message}\n\n${USAGE}\n`);
