@@ -20,6 +20,7 @@ COPY packages/shared/package.json packages/shared/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY tools/backup/package.json tools/backup/
+COPY tools/docs-check/package.json tools/docs-check/
 COPY tools/launcher/package.json tools/launcher/
 COPY tools/redis-server/package.json tools/redis-server/
 COPY tools/testkit/package.json tools/testkit/

@@ -1,0 +1,80 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { envSchema } from '@msgpipe/shared';
+import { repoRoot } from '@msgpipe/testkit';
+import { describe, expect, it } from 'vitest';
+import { readMarkdown, type MarkdownDoc } from './markdown-doc.js';
+
+const SKIPPED_FOLDERS = new Set(['node_modules', 'dist', '.git', '.turbo', '.data', 'test-artifacts']);
+
+function markdownFiles(folder: string): string[] {
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) return SKIPPED_FOLDERS.has(entry.name) ? [] : markdownFiles(path);
+    return entry.name.endsWith('.md') ? [path] : [];
+  });
+}
+
+const docs = new Map<string, MarkdownDoc>(markdownFiles(repoRoot).map((file) => [file, readMarkdown(readFileSync(file, 'utf8'))]));
+const name = (file: string) => relative(repoRoot, file);
+
+/** Where a link goes wrong, or undefined when its file (and its anchor, in a Markdown file) exist. */
+function brokenLink(from: string, href: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(href)) return undefined; // https:, mailto: … are not the repository's
+  const [path = '', anchor] = href.split('#', 2);
+  const target = path === '' ? from : resolve(dirname(from), decodeURIComponent(path));
+  if (!target.startsWith(repoRoot)) return 'points outside the repository';
+  if (!existsSync(target)) return `${name(target)} does not exist`;
+  if (anchor === undefined || statSync(target).isDirectory()) return undefined;
+  const doc = docs.get(target);
+  if (!doc) return undefined; // an anchor in a source file is a line number GitHub shows
+  return doc.anchors.has(anchor) ? undefined : `${name(target)} has no heading with anchor #${anchor}`;
+}
+
+/** The variable names in the first column of a configuration table (`PORT` / `HOST` names two). */
+function documentedVariables(): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const [file, doc] of docs) {
+    for (const table of doc.tables.filter(({ heading }) => /^configuration$/i.test(heading))) {
+      for (const [first = ''] of table.rows.slice(1)) {
+        for (const variable of first.match(/\b[A-Z][A-Z0-9_]{2,}\b/g) ?? []) found.set(variable, name(file));
+      }
+    }
+  }
+  return found;
+}
+
+/** Variables documented beside msgpipe's own because they change what it does, read by others. */
+const READ_BY_OTHERS = new Set(['NODE_EXTRA_CA_CERTS']);
+
+describe('the docs', () => {
+  it('are found: the README and more', () => {
+    expect([...docs.keys()].map(name)).toContain('README.md');
+  });
+
+  it('link only to files and headings that exist', () => {
+    const broken = [...docs].flatMap(([file, doc]) =>
+      doc.links.flatMap(({ value, line }) => {
+        const problem = brokenLink(file, value);
+        return problem ? [`${name(file)}:${line}: ${value}: ${problem}`] : [];
+      }),
+    );
+    expect(broken).toEqual([]);
+  });
+
+  it('name only npm scripts the root package.json has', () => {
+    const scripts = Object.keys((JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: object }).scripts);
+    const unknown = [...docs].flatMap(([file, doc]) =>
+      doc.npmScripts.filter(({ value }) => !scripts.includes(value)).map(({ value, line }) => `${name(file)}:${line}: npm run ${value}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it('document every environment variable the configuration reads, and none it no longer reads', () => {
+    const read = Object.keys(envSchema.shape);
+    const documented = documentedVariables();
+    expect(read.filter((variable) => !documented.has(variable))).toEqual([]);
+    const gone = [...documented].filter(([variable]) => !read.includes(variable) && !READ_BY_OTHERS.has(variable));
+    expect(gone.map(([variable, file]) => `${file}: ${variable}`)).toEqual([]);
+  });
+});

@@ -1,0 +1,3 @@
+import { testConfig } from '@msgpipe/testkit/vitest-preset';
+
+export default testConfig();
