@@ -5,7 +5,7 @@ const IPS = clientIps(4, 10);
 const PER_IP = 100;
 const TOTAL = IPS.length * PER_IP;
 
-/** Where the pipeline runs: on a cluster the counters take the four-step path (README, "What is atomic"). */
+/** Where the pipeline runs: on a cluster the counters take the four-step path (docs/redis.md, "What is atomic"). */
 interface Topology {
   name: string;
   start(): Promise<{ where: PipelineRedis; env: Record<string, string>; stop(): Promise<void> }>;

@@ -43,7 +43,7 @@ const SPOOFS: Array<[string, OutgoingHttpHeaders]> = [
   ],
 ];
 
-/** Every key of this API's prefix with the address in its name (as the README's `--scan` recipe). */
+/** Every key of this API's prefix with the address in its name (as the `--scan` recipe of docs/redis.md). */
 async function keysMentioning(api: RunningApi, ip: string): Promise<string[]> {
   const found: string[] = [];
   let cursor = '0';

@@ -8,7 +8,7 @@ const PER_IP = 4;
 
 /**
  * Changing QUEUE_PARTITIONS with messages still queued under the old count: the procedure of
- * the README (workers consume the union of old and new partitions through WORKER_PARTITIONS,
+ * docs/operations.md (workers consume the union of old and new partitions through WORKER_PARTITIONS,
  * then the API switches) loses nothing. Workers start last here, so the old count's backlog is
  * certainly still queued when the API switches.
  */

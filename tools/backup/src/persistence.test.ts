@@ -10,7 +10,7 @@ import { ProductData } from './product-data.fixture.js';
 
 const CONFIG_FILE = fileURLToPath(new URL('../../../deploy/redis.conf', import.meta.url));
 
-/** deploy/redis.conf as the launcher and docker-compose use it, and the README's restore procedures. */
+/** deploy/redis.conf as the launcher and docker-compose use it, and the restore procedures of docs/operations.md. */
 describe('deploy/redis.conf', () => {
   let root: string;
   const servers: RedisServer[] = [];
@@ -75,7 +75,7 @@ describe('deploy/redis.conf', () => {
     expect(await snapshotOf(redis, prefix)).toEqual(snapshot);
   });
 
-  it('restores from a copied dump.rdb with the README procedure (appendonly off to load it, then on)', async () => {
+  it('restores from a copied dump.rdb with the documented procedure (appendonly off to load it, then on)', async () => {
     const source = join(root, 'rdb-source');
     const { redis: sourceRedis, prefix, snapshot } = await filledWithProductData(source);
     await sourceRedis.save();

@@ -47,6 +47,21 @@ function documentedVariables(): Map<string, string> {
 /** Variables documented beside msgpipe's own because they change what it does, read by others. */
 const READ_BY_OTHERS = new Set(['NODE_EXTRA_CA_CERTS']);
 
+/** Every Lua script of the apps and packages, relative to the repository. */
+function luaScripts(): string[] {
+  const found: string[] = [];
+  for (const folder of ['apps/api/lua', 'apps/worker/lua', 'packages/shared/lua']) {
+    const walk = (path: string): void => {
+      for (const entry of readdirSync(join(repoRoot, path), { withFileTypes: true })) {
+        if (entry.isDirectory()) walk(join(path, entry.name));
+        else if (entry.name.endsWith('.lua')) found.push(join(path, entry.name));
+      }
+    };
+    walk(folder);
+  }
+  return found;
+}
+
 describe('the docs', () => {
   it('are found: the README and more', () => {
     expect([...docs.keys()].map(name)).toContain('README.md');
@@ -76,5 +91,10 @@ describe('the docs', () => {
     expect(read.filter((variable) => !documented.has(variable))).toEqual([]);
     const gone = [...documented].filter(([variable]) => !read.includes(variable) && !READ_BY_OTHERS.has(variable));
     expect(gone.map(([variable, file]) => `${file}: ${variable}`)).toEqual([]);
+  });
+
+  it('list every Lua script in the Redis data layout', () => {
+    const layout = readFileSync(join(repoRoot, 'docs/redis.md'), 'utf8');
+    expect(luaScripts().filter((script) => !layout.includes(`](../${script})`))).toEqual([]);
   });
 });

@@ -5,6 +5,6 @@
  * break it; how fast things go is the benchmark's business, not a test's.
  */
 export const Contract: Readonly<Record<'unavailableWithinMs', number>> = {
-  /** README: while Redis is stalled or down, a request answers 503 within 2 s. */
+  /** docs/http-api.md: while Redis is stalled or down, a request answers 503 within 2 s. */
   unavailableWithinMs: 2000,
 };
