@@ -28,6 +28,6 @@ export {
 } from './redis.js';
 export { explainConnectionErrors, redisErrorHint, withRedisHint } from './redis-error-hints.js';
 export { Retention } from './retention.js';
-export { StatsStore, type MinuteCount, type Sender, type StatsSnapshot } from './stats.js';
-export { dayExpiresAt, lastMinutes, minuteExpiresAt, utcDay, utcMinute } from './stats-time.js';
+export { StatsStore, type DayCount, type MinuteCount, type Sender, type StatsSnapshot } from './stats.js';
+export { dayExpiresAt, lastDays, lastMinutes, minuteExpiresAt, utcDay, utcMinute } from './stats-time.js';
 export { parseTrustProxy, resolveClientIp, TrustedProxies } from './trust-proxy.js';

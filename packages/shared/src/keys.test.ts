@@ -84,6 +84,10 @@ describe('KeySchema', () => {
     expect(per48.streamLeases('2001:db8:1:2::7')).toBe('msgpipe:streams:{2001-db8-1--/48}');
   });
 
+  it("names a worker process's in-flight count after the name it gives its BullMQ workers", () => {
+    expect(keys.workerInFlight('host-1:4242')).toBe('msgpipe:worker:host-1:4242:in-flight');
+  });
+
   it("lists the history, the uncounted marks and the IP's cached answers as what an erasure removes, not the written-id guard", () => {
     expect(keys.erasable('1.2.3.4')).toEqual([keys.history('1.2.3.4'), keys.uncounted('1.2.3.4'), keys.responseCacheOf('1.2.3.4')]);
   });

@@ -101,6 +101,15 @@ export class KeySchema {
   }
 
   /**
+   * STRING: the messages a worker process has in flight (a batch job counts its messages),
+   * rewritten every few seconds while it runs; it expires soon after the process stops.
+   * `workerName` is the name the process gives its BullMQ workers (host:pid).
+   */
+  workerInFlight(workerName: string): string {
+    return `${this.prefix}:worker:${workerName}:in-flight`;
+  }
+
+  /**
    * Every key of one IP that an erasure removes. The written and failed ids stay: they hold no
    * message text, and without them a later run of a job would write an erased message back.
    */

@@ -45,4 +45,10 @@ export const Retention = {
    * heartbeat; a process that dies without closing its streams frees their places after this.
    */
   streamLeaseSeconds: 60,
+  /**
+   * A worker process rewrites its in-flight count every workerInFlightRefreshSeconds; the key
+   * outlives three refreshes, so a process that died without a goodbye drops off soon after.
+   */
+  workerInFlightRefreshSeconds: 5,
+  workerInFlightSeconds: 15,
 } as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Retention } from './retention.js';
-import { dayExpiresAt, lastMinutes, minuteExpiresAt, retainedDays, utcDay, utcMinute } from './stats-time.js';
+import { dayExpiresAt, lastDays, lastMinutes, minuteExpiresAt, retainedDays, utcDay, utcMinute } from './stats-time.js';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -25,6 +25,11 @@ describe('stats time buckets', () => {
   it('lists the last minutes oldest first, ending with the current one, across an hour boundary', () => {
     expect(lastMinutes(at('2026-11-21T11:01:30Z'), 3)).toEqual(['2026-11-21T10:59', '2026-11-21T11:00', '2026-11-21T11:01']);
     expect(lastMinutes(at('2026-11-21T11:01:30Z'), 60)).toHaveLength(60);
+  });
+
+  it('lists the last days oldest first, ending with the current one, across a month boundary', () => {
+    expect(lastDays(at('2026-12-01T00:30:00Z'), 3)).toEqual(['2026-11-29', '2026-11-30', '2026-12-01']);
+    expect(lastDays(at('2026-12-01T23:59:59Z'), 30)).toHaveLength(30);
   });
 
   it('lists every retained day, newest first, for an erasure to visit', () => {

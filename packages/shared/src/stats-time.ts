@@ -27,6 +27,11 @@ export function lastMinutes(ms: number, count: number): string[] {
   return Array.from({ length: count }, (_, index) => utcMinute(current - (count - 1 - index) * MINUTE_MS));
 }
 
+/** The `count` UTC days up to and including the one of `ms`, oldest first. */
+export function lastDays(ms: number, count: number): string[] {
+  return Array.from({ length: count }, (_, index) => utcDay(ms - (count - 1 - index) * DAY_MS));
+}
+
 /** The days still inside the stats retention, newest first (what an erasure must visit). */
 export function retainedDays(ms: number): string[] {
   return Array.from({ length: Retention.statsDays + 1 }, (_, index) => utcDay(ms - index * DAY_MS));

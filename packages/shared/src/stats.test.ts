@@ -140,6 +140,18 @@ describe.each(['standalone', 'cluster'] as const)('counters and leaderboards on 
     expect(minutes.reduce((sum, { count }) => sum + count, 0)).toBe(3);
   });
 
+  it('counts messages per UTC day over the last days, today included, oldest first', async () => {
+    const { stats, send } = fresh();
+    await send('192.0.2.9', 2, NOW);
+    await send('192.0.2.9', 3, NOW - 29 * DAY);
+    await send('192.0.2.9', 4, NOW - 30 * DAY); // before the 30 days
+    const days = await stats.messagesPerDay(30, NOW);
+    expect(days).toHaveLength(30);
+    expect(days.at(-1)).toEqual({ day: utcDay(NOW), count: 2 });
+    expect(days[0]).toEqual({ day: utcDay(NOW - 29 * DAY), count: 3 });
+    expect(days.reduce((sum, { count }) => sum + count, 0)).toBe(5);
+  });
+
   it('keeps each leaderboard to its size, dropping the lowest senders', async () => {
     const { stats, send } = fresh({ leaderboardSize: 2 });
     await send('192.0.2.10', 3);

@@ -1,6 +1,6 @@
 import type { KeySchema } from './keys.js';
 import type { RedisClient } from './redis.js';
-import { lastMinutes, retainedDays, utcDay } from './stats-time.js';
+import { lastDays, lastMinutes, retainedDays, utcDay } from './stats-time.js';
 
 export interface Sender {
   ip: string;
@@ -20,6 +20,12 @@ export interface StatsSnapshot {
 export interface MinuteCount {
   /** UTC minute, `2026-11-21T10:05`. */
   minute: string;
+  count: number;
+}
+
+export interface DayCount {
+  /** UTC day, `2026-11-21`. */
+  day: string;
   count: number;
 }
 
@@ -81,6 +87,13 @@ export class StatsStore {
     const buckets = lastMinutes(now, minutes);
     const counts = await this.redis.mget(...buckets.map((minute) => this.keys.messagesIn(minute)));
     return buckets.map((minute, index) => ({ minute, count: Number(counts[index] ?? 0) }));
+  }
+
+  /** Messages sent on each of the last `days` UTC days (today included), oldest first; at most Retention.statsDays are kept. */
+  async messagesPerDay(days: number, now = Date.now()): Promise<DayCount[]> {
+    const buckets = lastDays(now, days);
+    const counts = await this.redis.mget(...buckets.map((day) => this.keys.messagesIn(day)));
+    return buckets.map((day, index) => ({ day, count: Number(counts[index] ?? 0) }));
   }
 
   /**
