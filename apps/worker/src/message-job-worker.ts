@@ -1,5 +1,6 @@
 import type { MessageJobData } from '@msgpipe/shared';
 import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
+import { messagesOf, type InFlightMessages } from './in-flight.js';
 
 /**
  * BullMQ's Worker, ending visibly the messages of a job BullMQ fails by itself.
@@ -11,16 +12,30 @@ import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
  * its messages failed first, then BullMQ fails the job. A worker that dies in between, or a
  * record that fails, leaves the job locked and untouched: it stalls once more and the next
  * worker to take it tries again (the record is idempotent).
+ *
+ * While a job runs, its messages count in `inFlight` (the ops page's in-flight column).
  */
 export class MessageJobWorker extends Worker<MessageJobData, void> {
   readonly #onAbandoned: (job: Job<MessageJobData, void>) => Promise<void>;
+  readonly #inFlight: InFlightMessages;
 
-  constructor(name: string, processor: Processor<MessageJobData, void>, options: WorkerOptions, onAbandoned: (job: Job<MessageJobData, void>) => Promise<void>) {
+  constructor(
+    name: string,
+    processor: Processor<MessageJobData, void>,
+    options: WorkerOptions,
+    onAbandoned: (job: Job<MessageJobData, void>) => Promise<void>,
+    inFlight: InFlightMessages,
+  ) {
     super(name, processor, options);
     this.#onAbandoned = onAbandoned;
+    this.#inFlight = inFlight;
   }
 
-  override async processJob(job: Job<MessageJobData, void>, token: string, fetchNextCallback?: () => boolean): Promise<void | Job<MessageJobData, void>> {
+  override processJob(job: Job<MessageJobData, void>, token: string, fetchNextCallback?: () => boolean): Promise<void | Job<MessageJobData, void>> {
+    return this.#inFlight.during(messagesOf(job.data), () => this.#process(job, token, fetchNextCallback));
+  }
+
+  async #process(job: Job<MessageJobData, void>, token: string, fetchNextCallback?: () => boolean): Promise<void | Job<MessageJobData, void>> {
     if (job.deferredFailure) {
       try {
         await this.#onAbandoned(job);

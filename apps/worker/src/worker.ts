@@ -12,11 +12,14 @@ import {
   type MessageJob,
   type RedisClient,
 } from '@msgpipe/shared';
+import { hostname } from 'node:os';
 import { MetricsTime, type Job, type Queue, type Worker } from 'bullmq';
 import pLimit from 'p-limit';
 import { createAbandonedJobEnder } from './abandoned-jobs.js';
 import { responderBackoffStrategy } from './backoff.js';
 import { GroupCommitRecorder } from './group-commit-recorder.js';
+import { InFlightMessages } from './in-flight.js';
+import { InFlightHeartbeat } from './in-flight-heartbeat.js';
 import { MeasuredResponder } from './measured-responder.js';
 import { PacedResponder } from './paced-responder.js';
 import { WorkerMetrics } from './metrics.js';
@@ -43,6 +46,17 @@ export interface WorkerDeps {
   responder?: Responder;
   /** Which queue partitions to consume; default all of QUEUE_PARTITIONS. */
   partitions?: readonly number[];
+  /** The name the ops page shows for this process; default workerName(). */
+  name?: string;
+}
+
+/**
+ * `host:pid`, which tells an operator where to look. BullMQ puts it in the name of each
+ * worker's Redis connection (CLIENT LIST), where the API finds the live workers, so it is
+ * kept to characters that need no quoting there or in a key.
+ */
+export function workerName(): string {
+  return `${hostname().replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 64)}:${process.pid}`;
 }
 
 /**
@@ -57,11 +71,16 @@ export const MAX_STALLED_COUNT = 5;
 export class MessageWorker {
   readonly workers: readonly Worker[];
   readonly metrics = new WorkerMetrics();
+  readonly name: string;
+  /** Messages of the jobs running now, published for the ops page by #heartbeat. */
+  readonly inFlight = new InFlightMessages();
+  readonly #heartbeat: InFlightHeartbeat;
   readonly #logger: Logger;
   readonly #shutdownTimeoutMs: number;
   readonly #retryQueues = new Map<number, Queue<MessageJob>>();
 
-  constructor({ config, connection, logger, responder = createResponder(config), partitions }: WorkerDeps) {
+  constructor({ config, connection, logger, responder = createResponder(config), partitions, name = workerName() }: WorkerDeps) {
+    this.name = name;
     this.#logger = logger;
     this.#shutdownTimeoutMs = config.shutdownTimeoutMs;
     const keys = new KeySchema(config.redis.prefix);
@@ -86,6 +105,7 @@ export class MessageWorker {
     const endAbandoned = createAbandonedJobEnder({ recorder, records, handOn, metrics: this.metrics, logger });
     this.workers = consumed.map((partition) => {
       const worker = new MessageJobWorker(queueName(partition), processor, {
+        name,
         connection,
         prefix: queuePrefix(config.redis.prefix, partition),
         concurrency: config.workerConcurrency,
@@ -96,12 +116,13 @@ export class MessageWorker {
         metrics: { maxDataPoints: MetricsTime.TWO_WEEKS },
         // Waits between attempts: Retry-After when the upstream gave one, else exponential with jitter.
         settings: { backoffStrategy: responderBackoffStrategy },
-      }, endAbandoned);
+      }, endAbandoned, this.inFlight);
       const errors = new RepeatedErrorLog((fields) => logger.warn({ ...fields, queue: worker.name }, 'worker error'));
       // With the hint: a permission the ACL lacks shows up here, refused inside BullMQ's scripts.
       worker.on('error', (error) => errors.report(withRedisHint(error)));
       return worker;
     });
+    this.#heartbeat = new InFlightHeartbeat(connection, keys, name, this.inFlight);
   }
 
   /** A consumed partition's queue, opened when a message of a batch first goes on alone. */
@@ -144,6 +165,7 @@ export class MessageWorker {
     const finished = await Promise.race([drained, timeout]);
     if (!finished) this.#logger.warn('jobs still running at shutdown timeout; leaving them to stalled-job recovery');
     await Promise.all(this.workers.map((worker) => worker.close(!finished)));
+    await this.#heartbeat.stop();
     await Promise.all([...this.#retryQueues.values()].map((queue) => queue.close()));
   }
 }
