@@ -12,6 +12,7 @@ import {
   type RedisClient,
 } from '@msgpipe/shared';
 import { PartitionGroupCommit, type GroupCommitLimits, type Reservation } from './intake/group-commit.js';
+import { oldestWaitingSeconds } from './queue-latency.js';
 
 const STATUS_OF_STATE: Record<string, MessageStatus> = {
   waiting: 'queued',
@@ -26,6 +27,17 @@ const STATUS_OF_STATE: Record<string, MessageStatus> = {
 /** The job states `GET /v1/stats` reports, in its order. */
 export const QUEUE_STATES = ['waiting', 'active', 'completed', 'failed', 'delayed'] as const;
 export type QueueCounts = Record<(typeof QUEUE_STATES)[number], number>;
+
+/** A partition as the ops page and the latency gauge see it. */
+export interface PartitionWaiting {
+  queue: string;
+  paused: boolean;
+  /** How long its oldest waiting job has waited (see queue-latency.ts); 0 with none waiting. */
+  oldestWaitingSeconds: number;
+}
+
+/** A Redis connection of a worker consuming a partition, as CLIENT LIST shows it (BullMQ's getWorkers). */
+export type WorkerClient = Record<string, string>;
 
 /** A message BullMQ still holds, and how far it got; `inBatch` when its job carries others too. */
 export interface QueuedMessage {
@@ -191,6 +203,27 @@ export class MessageQueues {
       QUEUE_STATES.map((state) => [state, byQueue.reduce((sum, { counts }) => sum + counts[state], 0)]),
     ) as QueueCounts;
     return { total, byQueue };
+  }
+
+  /** Per partition, in order: paused or not, and its queue latency at `now` (ms). */
+  async waiting(now: number): Promise<PartitionWaiting[]> {
+    return Promise.all(
+      this.#queues.map(async (_, partition) => {
+        const queue = await this.#started(partition);
+        const [paused, oldest] = await Promise.all([queue.isPaused(), oldestWaitingSeconds(this.connection, queue, now)]);
+        return { queue: queue.name, paused, oldestWaitingSeconds: oldest };
+      }),
+    );
+  }
+
+  /** Per partition, the connections of the workers consuming it: one CLIENT LIST each. */
+  async workerClients(): Promise<Array<{ queue: string; clients: WorkerClient[] }>> {
+    return Promise.all(
+      this.#queues.map(async (_, partition) => {
+        const queue = await this.#started(partition);
+        return { queue: queue.name, clients: await queue.getWorkers() };
+      }),
+    );
   }
 
   async close(): Promise<void> {

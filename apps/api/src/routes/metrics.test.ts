@@ -1,4 +1,4 @@
-import { ADMIN_TOKEN, asAdmin, parsePrometheusText, postMessage, request, type Sample, samplesOf } from '@msgpipe/testkit';
+import { ADMIN_TOKEN, asAdmin, parsePrometheusText, postMessage, request, type Sample, samplesOf, waitFor } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api.fixture.js';
 
@@ -67,6 +67,20 @@ describe('GET /metrics', () => {
       expect(samplesOf(samples, 'msgpipe_queue_jobs', { state }), state).toHaveLength(2);
     }
     expect(valueOf(samples, 'msgpipe_redis_up')).toBe(1);
+  });
+
+  it('reports queue latency per partition, growing while no worker takes the waiting messages', async () => {
+    const oldest = async () => {
+      const ages = samplesOf(await scrape(), 'msgpipe_queue_oldest_waiting_seconds');
+      expect(ages.map((sample) => sample.labels.queue).sort()).toEqual(['messages', 'messages-1']);
+      return Math.max(...ages.map((sample) => sample.value));
+    };
+    // The two accepted messages above still wait: no worker runs here.
+    const first = await waitFor('an age above 0', async () => {
+      const age = await oldest();
+      return age > 0 && age;
+    });
+    await waitFor('the age to grow', async () => (await oldest()) > first);
   });
 
   it('still answers a scrape while Redis is unreachable, with msgpipe_redis_up 0', async () => {
