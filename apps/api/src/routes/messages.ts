@@ -7,7 +7,8 @@ import type { SubmitResult } from '../intake/intake.js';
 import { rateLimitHeaders } from '../intake/rate-limiter.js';
 import { readMessage } from '../message-body.js';
 import { isMessageId } from '../message-id.js';
-import { fromHistory, fromJob } from '../message-view.js';
+import { lookUpMessage } from '../message-lookup.js';
+import { fromHistory } from '../message-view.js';
 
 const MAX_WAIT_MS = 30_000;
 
@@ -20,7 +21,7 @@ function parseWait(raw: string | undefined): number | undefined {
 }
 
 export function messageRoutes(services: Services): Hono<AppEnv> {
-  const { config, queues, history, intake, authenticateAdmin, redisWork } = services;
+  const { config, intake, authenticateAdmin } = services;
   const limitPerMinute = config.rateLimitPerMinute;
 
   /** A submission's result as HTTP: 202 queued, 200 with the finished message, or 429. */
@@ -54,15 +55,8 @@ export function messageRoutes(services: Services): Hono<AppEnv> {
 
       // An admin may read any message, found through the job while BullMQ still keeps it.
       const admin = await authenticateAdmin(c);
-      const inQueue = await redisWork(() => (admin ? queues.findAny(id) : queues.find(ip, id)));
-      // Finished messages are read from the history, the record that outlives the job; a
-      // message of a batch still running may be finished already.
-      const sender = inQueue?.job.ip ?? ip;
-      const unfinished = inQueue && inQueue.status !== 'completed' && inQueue.status !== 'failed';
-      if (unfinished && !(inQueue.inBatch && inQueue.status === 'processing')) return c.json(fromJob(inQueue.job, inQueue.status));
-      const entry = await redisWork(() => history.find(sender, id));
-      if (entry) return c.json(fromHistory(entry, sender));
-      if (unfinished) return c.json(fromJob(inQueue.job, inQueue.status));
+      const view = await lookUpMessage(services, id, { ip, admin });
+      if (view) return c.json(view);
       throw notFound;
     });
 }
