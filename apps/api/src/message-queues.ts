@@ -6,6 +6,7 @@ import {
   MESSAGE_JOB_NAME,
   openMessageQueue,
   partitionOf,
+  queuePrefix,
   type MessageJob,
   type MessageJobData,
   type MessageStatus,
@@ -36,8 +37,15 @@ export interface PartitionWaiting {
   oldestWaitingSeconds: number;
 }
 
-/** A Redis connection of a worker consuming a partition, as CLIENT LIST shows it (BullMQ's getWorkers). */
-export type WorkerClient = Record<string, string>;
+/** A worker consuming a partition: one of its Redis connections, as CLIENT LIST shows it. */
+export interface WorkerClient {
+  /** The name the worker process gave its BullMQ workers (host:pid); its address if it gave none. */
+  name: string;
+  /** Where Redis sees the connection come from, `host:port`. */
+  address: string;
+  /** How long the connection has been open. */
+  ageSeconds: number;
+}
 
 /** A message BullMQ still holds, and how far it got; `inBatch` when its job carries others too. */
 export interface QueuedMessage {
@@ -216,12 +224,19 @@ export class MessageQueues {
     );
   }
 
-  /** Per partition, the connections of the workers consuming it: one CLIENT LIST each. */
+  /** Per partition, the workers consuming it (BullMQ's getWorkers: one CLIENT LIST each). */
   async workerClients(): Promise<Array<{ queue: string; clients: WorkerClient[] }>> {
     return Promise.all(
       this.#queues.map(async (_, partition) => {
         const queue = await this.#started(partition);
-        return { queue: queue.name, clients: await queue.getWorkers() };
+        // BullMQ names a worker's connection `<prefix>:<base64(queue)>:w:<worker name>`.
+        const named = `${queuePrefix(this.redisPrefix, partition)}:${Buffer.from(queue.name).toString('base64')}:w:`;
+        const clients = (await queue.getWorkers()).map(({ rawname = '', addr = '', age = '0' }) => ({
+          name: rawname.startsWith(named) ? rawname.slice(named.length) : addr,
+          address: addr,
+          ageSeconds: Number(age) || 0,
+        }));
+        return { queue: queue.name, clients };
       }),
     );
   }

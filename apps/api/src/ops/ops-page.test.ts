@@ -11,6 +11,12 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
+/** How many bars the chart with this data-testid draws. */
+function chartBars(page: string, id: string): number {
+  const chart = new RegExp(`<svg[^>]*data-testid="${id}"[\\s\\S]*?</svg>`).exec(page)?.[0] ?? '';
+  return chart.match(/<rect class="bar"/g)?.length ?? 0;
+}
+
 let counter = 0;
 async function send(ip: string, count: number) {
   for (let n = 0; n < count; n++) {
@@ -46,7 +52,16 @@ describe('the ops page', () => {
     expect(testId(page, 'queue-failed')).toBe('0');
     expect(testId(page, 'top-today')).toBe('IP messages 192.0.2.71 4 2001:db8::72 2');
     expect(page).toContain('href="/admin/queues"');
-    expect(page.match(/<rect class="bar"/g)).toHaveLength(60);
+    expect(chartBars(page, 'per-minute-chart')).toBe(60);
+    expect(chartBars(page, 'per-day-chart')).toBe(30);
+    // The headline: one message waits, and no worker runs here to take it.
+    expect(testId(page, 'queue-latency')).toMatch(/^\d+ s$/);
+    expect(testId(page, 'worker-count')).toBe('0');
+    expect(testId(page, 'in-flight')).toBe('0');
+    expect(testId(page, 'paused')).toBe('running');
+    expect(testId(page, 'workers')).toContain('no worker is connected');
+    expect(testId(page, 'partitions')).toMatch(/^queue state waiting active delayed oldest waiting messages running 1 0 0 \d+ s$/);
+    expect(page).toContain('data-testid="search-input"');
     expect(page).toMatch(/<script type="module" nonce="[^"]+">/);
   });
 
@@ -70,9 +85,11 @@ describe('the ops page', () => {
     const stalled = await startApi({ ADMIN_TOKEN });
     stalled.redis.disconnect();
     try {
-      const response = await request(stalled.baseUrl, '/admin', { headers: asAdmin });
-      expect(response.status).toBe(503);
-      expect(response.json().error.code).toBe('unavailable');
+      for (const path of ['/admin', '/admin/live', '/admin/search?q=192.0.2.1']) {
+        const response = await request(stalled.baseUrl, path, { headers: asAdmin });
+        expect(response.status, path).toBe(503);
+        expect(response.json().error.code).toBe('unavailable');
+      }
     } finally {
       await stalled.close();
     }
