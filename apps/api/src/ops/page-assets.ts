@@ -18,9 +18,10 @@ main{max-width:1180px;margin:0 auto;padding:1.2rem 1.5rem}
 h3{font-size:.95rem;margin:.8rem 0 .4rem}
 .chart{width:100%;height:auto}.chart .bar{fill:var(--accent)}.chart .axis{stroke:var(--line)}.chart .tick{fill:var(--muted);font-size:11px}
 .columns{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:1rem}
+@media (min-width:1000px){.columns.wide-first{grid-template-columns:3fr 2fr}}
 table{width:100%;border-collapse:collapse}th,td{text-align:left;padding:.3rem .2rem;border-bottom:1px solid var(--line);vertical-align:top}
-th{color:var(--muted);font-weight:500}.num{text-align:right;font-variant-numeric:tabular-nums}.empty{color:var(--muted)}
-td small{color:var(--muted)}.text{white-space:pre-wrap;overflow-wrap:anywhere}
+th{color:var(--muted);font-weight:500;white-space:nowrap}.nowrap{white-space:nowrap}.num{text-align:right;font-variant-numeric:tabular-nums}.empty{color:var(--muted)}
+td small{color:var(--muted)}td code{white-space:nowrap}.text{white-space:pre-wrap;overflow-wrap:anywhere}
 .search form{display:flex;gap:.5rem}.search input{flex:1;font:inherit;padding:.45rem .7rem;border:1px solid var(--line);border-radius:8px;background:var(--bg);color:var(--fg)}
 .search button{font:inherit;font-weight:600;padding:.45rem 1rem;border:0;border-radius:8px;background:var(--accent);color:#fff;cursor:pointer}
 .fields{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}.fields dt{color:var(--muted)}.fields dd{margin:0}
@@ -42,7 +43,7 @@ async function refresh() {
     const response = await fetch('/admin/live', { headers: { accept: 'text/html' }, cache: 'no-store' });
     if (!response.ok) throw new Error('HTTP ' + response.status);
     live.innerHTML = await response.text();
-    status.textContent = '● live'; status.className = '';
+    status.textContent = document.visibilityState === 'visible' ? '● live' : '● paused while hidden'; status.className = '';
   } catch (error) {
     status.textContent = '● disconnected (' + error.message + '), retrying'; status.className = 'down';
   }

@@ -23,7 +23,7 @@ const sum = (counts: ReadonlyArray<{ count: number }>) => counts.reduce((total, 
 export function renderLive(overview: Overview) {
   const { generatedAt, stats, perMinute, perDay, workers } = overview;
   return html`${headlineTiles(overview)}
-    <div class="columns">${workersTable(workers, generatedAt)}${partitionsTable(overview)}</div>
+    <div class="columns wide-first">${workersTable(workers, generatedAt)}${partitionsTable(overview)}</div>
     <div class="tiles">
       ${tile('messages this minute', perMinute.at(-1)?.count ?? 0, 'this-minute')}
       ${tile('messages today', stats.messagesToday, 'messages-today')}
