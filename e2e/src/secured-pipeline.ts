@@ -122,11 +122,15 @@ export async function exerciseEverything(pipeline: SecuredPipeline, ip: string):
 
     const apiMetrics = await observed(pipeline, request(baseUrl, '/metrics', { headers: asAdmin }));
     expect(samplesOf(parsePrometheusText(apiMetrics.text), 'msgpipe_redis_up')[0]?.value).toBe(1);
+    expect(samplesOf(parsePrometheusText(apiMetrics.text), 'msgpipe_queue_oldest_waiting_seconds', { queue: 'messages' })[0]?.value).toBe(0);
     const workerMetrics = await observed(pipeline, request(pipeline.workerMetricsUrl, '/metrics'));
     const completed = samplesOf(parsePrometheusText(workerMetrics.text), 'msgpipe_worker_jobs_total').find((sample) => sample.labels.outcome === 'completed');
     expect(completed?.value).toBe(1);
 
-    expect((await observed(pipeline, request(baseUrl, '/admin', { headers: asAdmin }))).status).toBe(200);
+    const opsPage = await observed(pipeline, request(baseUrl, '/admin', { headers: asAdmin }));
+    expect(opsPage.status).toBe(200);
+    // The ops page finds the worker in CLIENT LIST and reads the count it publishes.
+    expect(opsPage.text).toMatch(/data-testid="worker-count">[1-9]/);
     expect((await observed(pipeline, request(baseUrl, '/admin/queues', { headers: asAdmin }))).status).toBe(200);
     const queues = (await observed(pipeline, request(baseUrl, '/admin/queues/api/queues?activeQueue=messages&status=completed', { headers: asAdmin }))).json();
     expect(queues.queues[0].counts.completed).toBe(1);
