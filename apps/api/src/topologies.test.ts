@@ -139,7 +139,13 @@ describe.each(topologies)('the API on %s, QUEUE_PARTITIONS=3', (_name, startTopo
     expect(dashboard.json().queues.map((queue: { name: string }) => queue.name).sort()).toEqual(['messages', 'messages-1', 'messages-2']);
     const metrics = await request(api.baseUrl, '/metrics', { headers: asAdmin });
     expect(metrics.status).toBe(200);
-    for (const queue of ['messages', 'messages-1', 'messages-2']) expect(metrics.text).toContain(`msgpipe_queue_jobs{queue="${queue}",state="completed"}`);
+    for (const queue of ['messages', 'messages-1', 'messages-2']) {
+      expect(metrics.text).toContain(`msgpipe_queue_jobs{queue="${queue}",state="completed"}`);
+      // Each partition's latency, read in its own slot.
+      expect(metrics.text).toMatch(new RegExp(`^msgpipe_queue_oldest_waiting_seconds\\{queue="${queue}"\\} [\\d.]+$`, 'm'));
+    }
+    const search = await request(api.baseUrl, `/admin/search?q=${ips[0]}`, { headers: asAdmin });
+    expect(search.status, search.text).toBe(200);
     expect(metrics.text).toMatch(/^msgpipe_redis_up 1$/m);
   });
 });
