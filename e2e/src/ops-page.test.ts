@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRedis, dayExpiresAt, KeySchema, lastDays, lastMinutes, loadConfig, minuteExpiresAt, openMessageQueue, partitionOf, type RedisClient } from '@msgpipe/shared';
+import { createRedis, KeySchema, loadConfig, openMessageQueue, type RedisClient } from '@msgpipe/shared';
 import {
   ADMIN_TOKEN,
   asAdmin,
@@ -15,9 +15,10 @@ import {
   waitFor,
   type Pipeline,
 } from '@msgpipe/testkit';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './browser.js';
+import { ipsOn, POLL_MS, seconds, seedPastTraffic, setVisibility } from './ops-page.fixture.js';
 import { ScriptedUpstream } from './scripted-upstream.js';
 
 const SCREENSHOTS = join(repoRoot, 'test-artifacts');
@@ -26,33 +27,6 @@ const WORKERS = 3;
 /** Jobs each worker process takes at once per partition: WORKER_CONCURRENCY. */
 const CONCURRENCY = 2;
 const PARTITIONS = 2;
-
-/** The ops page's refresh period (page-assets.ts). */
-const POLL_MS = 2000;
-
-/**
- * Headless Chromium's page is always visible; a tab put in the background is shown by what the
- * page reads: document.visibilityState and the visibilitychange event.
- */
-async function setVisibility(page: Page, state: 'hidden' | 'visible'): Promise<void> {
-  // A string: this package is typed without the DOM.
-  await page.evaluate(`Object.defineProperty(document, 'visibilityState', { value: ${JSON.stringify(state)}, configurable: true });
-    document.dispatchEvent(new Event('visibilitychange'));`);
-}
-
-/** The first `count` addresses of 127.0.5.x that land on `partition`. */
-function ipsOn(partition: number, count: number): string[] {
-  const ips: string[] = [];
-  for (let host = 1; ips.length < count; host++) if (partitionOf(`127.0.5.${host}`, PARTITIONS) === partition) ips.push(`127.0.5.${host}`);
-  return ips;
-}
-
-/** A duration as the page writes it (`42 s`, `1 min 05 s`), in seconds. */
-function seconds(text: string | null): number {
-  const match = /^(?:(\d+) min )?(\d+) s$/.exec(text ?? '');
-  if (!match) throw new Error(`not a duration: ${text}`);
-  return Number(match[1] ?? 0) * 60 + Number(match[2]);
-}
 
 describe('the ops page and the queue dashboard in a real browser', () => {
   let upstream: ScriptedUpstream;
@@ -137,18 +111,7 @@ describe('the ops page and the queue dashboard in a real browser', () => {
 
   it('shows queue latency growing, live workers with messages in flight, a paused partition and a month per day', async () => {
     const keys = new KeySchema(pipeline.prefix);
-    // A month of traffic before today, and the last hour before this minute, as the
-    // worker would have counted it: dates derived from now, each key with its own expiry.
-    const now = Date.now();
-    const days = lastDays(now, 30).slice(0, -1);
-    for (const [index, day] of days.entries()) {
-      const count = 1800 + Math.round(900 * Math.sin(index / 2.2)) + index * 40;
-      await redis.set(keys.messagesIn(day), count, 'EXAT', dayExpiresAt(Date.parse(`${day}T12:00:00Z`)));
-    }
-    for (const [index, minute] of lastMinutes(now, 60).slice(0, -1).entries()) {
-      await redis.incrby(keys.messagesIn(minute), 20 + Math.round(14 * Math.sin(index / 4)) + (index % 7));
-      await redis.expireat(keys.messagesIn(minute), minuteExpiresAt(Date.parse(`${minute}:30Z`)));
-    }
+    const days = await seedPastTraffic(redis, keys, Date.now());
 
     // Partition 1 paused: its messages wait. Partition 0: every worker takes CONCURRENCY
     // messages the upstream holds, and the rest wait behind them. One message per request,
@@ -156,9 +119,9 @@ describe('the ops page and the queue dashboard in a real browser', () => {
     const paused = openMessageQueue(redis, pipeline.prefix, 1);
     await paused.pause();
     const held = WORKERS * CONCURRENCY;
-    const onPartition0 = ipsOn(0, 4);
+    const onPartition0 = ipsOn(0, PARTITIONS, 4);
     for (let n = 0; n < held + 4; n++) expect((await postMessage(baseUrl, `hold ${n}`, { localAddress: onPartition0[n % 4]! })).status).toBe(202);
-    for (const [n, ip] of ipsOn(1, 3).entries()) expect((await postMessage(baseUrl, `waits ${n}`, { localAddress: ip })).status).toBe(202);
+    for (const [n, ip] of ipsOn(1, PARTITIONS, 3).entries()) expect((await postMessage(baseUrl, `waits ${n}`, { localAddress: ip })).status).toBe(202);
     await waitFor('the upstream to hold a message per worker slot', () => upstream.held().length === held);
 
     const page = await context.newPage();

@@ -105,7 +105,7 @@ export class ApiMetrics {
       labelNames: ['queue'] as const,
       registers: [this.registry],
       async collect() {
-        // Two commands and one job read per partition. On a Redis outage the last ages stay,
+        // Three O(1) commands and one job read per partition. On a Redis outage the last ages stay,
         // as the depths do; msgpipe_redis_up says so.
         const waiting = await redisWork(() => queues.waiting(now())).catch(() => []);
         for (const { queue, oldestWaitingSeconds } of waiting) this.set({ queue }, oldestWaitingSeconds);
