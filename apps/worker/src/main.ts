@@ -2,6 +2,7 @@ import { createLogger, createRedis, loadConfigOrExit, redactRedisUrl } from '@ms
 import { serveMetrics } from './metrics-server.js';
 import { createResponder } from './responders/index.js';
 import type { Responder } from './responders/responder.js';
+import { workerHealth } from './worker-health.js';
 import { createWorker } from './worker.js';
 
 const config = loadConfigOrExit();
@@ -22,8 +23,13 @@ worker
   .then(() => logger.info({ redis: redactRedisUrl(config.redis.url), concurrency: config.workerConcurrency, queues: worker.workers.map((queue) => queue.name) }, 'worker consuming'))
   .catch((error: Error) => logger.error({ err: error.message }, 'worker failed to start'));
 const metricsServer =
-  config.workerMetricsPort === undefined ? undefined : await serveMetrics(worker.metrics.registry, config.workerMetricsPort, config.host);
-if (metricsServer) logger.info({ url: `http://${config.host}:${metricsServer.port}/metrics` }, 'worker metrics listening');
+  config.workerMetricsPort === undefined
+    ? undefined
+    : await serveMetrics(worker.metrics.registry, config.workerMetricsPort, config.host, () => workerHealth(connection, worker.workers));
+if (metricsServer) {
+  const base = `http://${config.host}:${metricsServer.port}`;
+  logger.info({ url: `${base}/metrics`, health: `${base}/healthz` }, 'worker metrics listening');
+}
 
 /** How long a stop waits for Redis to acknowledge QUIT. */
 const QUIT_GRACE_MS = 1000;

@@ -1,19 +1,33 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import type { WorkerHealth } from './worker-health.js';
 
-/** Serves `GET /metrics` from a registry: a worker has no HTTP API of its own to hang it on. */
-export async function serveMetrics(registry: Registry, port: number, host: string): Promise<{ port: number; close(): Promise<void> }> {
-  const server: Server = createServer((request, response) => {
-    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: try GET /metrics\n');
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `GET /metrics` from a registry, and `GET /healthz` from `health` when given: a worker
+ * has no HTTP API of its own to hang them on.
+ */
+export async function serveMetrics(registry: Registry, port: number, host: string, health?: () => WorkerHealth): Promise<MetricsServer> {
+  const server = createServer((request, response) => {
+    const path = request.url?.split('?')[0];
+    if (request.method === 'GET' && path === '/metrics') {
+      registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        (error: Error) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`),
+      );
       return;
     }
-    registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (error: Error) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`),
-    );
+    if (request.method === 'GET' && path === '/healthz' && health) {
+      answerHealth(response, health());
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'text/plain' }).end(`Not found: try GET /metrics${health ? ' or GET /healthz' : ''}\n`);
   });
   server.listen(port, host);
   await once(server, 'listening');
@@ -21,4 +35,10 @@ export async function serveMetrics(registry: Registry, port: number, host: strin
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+function answerHealth(response: ServerResponse, report: WorkerHealth): void {
+  response
+    .writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+    .end(JSON.stringify(report));
 }
