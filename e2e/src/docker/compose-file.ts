@@ -85,6 +85,19 @@ export function commandArgs(command: unknown): string[] {
   throw new Error('command: expected a list or a string');
 }
 
+/**
+ * The program and arguments Docker runs for a service's healthcheck, in its container:
+ * `[CMD, program, …args]` as given, `[CMD-SHELL, line]` and a bare string through `/bin/sh -c`.
+ */
+export function healthcheckArgs(service: Yaml, name: string): string[] {
+  const test = asRecord(service.healthcheck, `${name}.healthcheck`).test;
+  if (typeof test === 'string') return ['/bin/sh', '-c', test];
+  const [kind, ...rest] = commandArgs(test);
+  if (kind === 'CMD') return rest;
+  if (kind === 'CMD-SHELL') return ['/bin/sh', '-c', rest.join(' ')];
+  throw new Error(`${name}.healthcheck.test: expected CMD or CMD-SHELL, got ${kind}`);
+}
+
 /** "40s", "1m30s", "500ms" → milliseconds. */
 export function durationMs(value: unknown): number {
   const text = String(value);
@@ -138,6 +151,9 @@ export const isBindSource = (source: string | undefined): source is string =>
 export const compose = asRecord(parseYaml(readRepoFile('docker-compose.yml'), { merge: true }), 'docker-compose.yml');
 export const services = asRecord(compose.services, 'services');
 export const service = (name: string): Yaml => asRecord(services[name], `services.${name}`);
+/** The services that run msgpipe's image (built here, or the image the api builds). */
+export const imageServices = (): string[] =>
+  Object.keys(services).filter((name) => service(name).build !== undefined || (service(name).image !== undefined && service(name).image === service('api').image));
 
 /** The Dockerfile that compose builds for the api service. */
 export function dockerfilePath(): string {

@@ -14,6 +14,8 @@ import {
   dockerfilePath,
   durationMs,
   environmentOf,
+  healthcheckArgs,
+  imageServices,
   interpolatedNames,
   isBindSource,
   mountsOf,
@@ -76,6 +78,44 @@ describe('docker-compose.yml', () => {
     expect(redisUrl.port || '6379').toBe('6379');
     expect(api.NODE_ENV).toBe('production');
     expect(worker.NODE_ENV).toBe('production');
+  });
+
+  it('runs every service of the image with NODE_ENV=production, as the image itself sets it', () => {
+    expect(imageServices()).toEqual(expect.arrayContaining(['api', 'worker']));
+    for (const name of imageServices()) expect(resolvedEnvironment(service(name), CALLER).NODE_ENV, name).toBe('production');
+    expect(dockerfile.final.env.get('NODE_ENV')).toBe('production');
+  });
+
+  it.each([
+    ['api', 'PORT', (config: ReturnType<typeof loadConfig>) => config.port],
+    ['worker', 'WORKER_METRICS_PORT', (config: ReturnType<typeof loadConfig>) => config.workerMetricsPort],
+  ] as const)('gives the %s a healthcheck: node (the slim image has no curl) asking /healthz on its %s', (name, portVariable, portOf) => {
+    const [program, flag, script = '', ...rest] = healthcheckArgs(service(name), name);
+    expect([program, flag, rest]).toEqual(['node', '-e', []]);
+    const config = loadConfig(resolvedEnvironment(service(name), CALLER), { role: name });
+    expect(portOf(config), `${portVariable} is set for the ${name}`).toBeDefined();
+    expect(['0.0.0.0', '127.0.0.1'], 'the server answers on the loopback the check asks').toContain(config.host);
+    expect(script).toContain("'http://127.0.0.1:' + ");
+    expect(script).toContain('/healthz');
+    expect(script, `the port is read from ${portVariable}`).toMatch(new RegExp(`process\\.env\\.${portVariable}\\b`));
+    const healthcheck = asRecord(service(name).healthcheck, `${name}.healthcheck`);
+    expect(durationMs(healthcheck.timeout)).toBeLessThan(durationMs(healthcheck.interval));
+  });
+
+  it('documents running the backup tool from the image: every `docker compose run … node SCRIPT` of the docs and the compose file', () => {
+    const documented = ['docs/operations.md', 'docker-compose.yml'].flatMap((file) =>
+      [...readRepoFile(file).replace(/\\\n\s*(#\s*)?/g, ' ').matchAll(/docker compose run\b[^\n]*?\s([\w-]+)\s+node\s+(\S+\.js)/g)].map((match) => ({
+        file,
+        serviceName: match[1] ?? '',
+        script: match[2] ?? '',
+      })),
+    );
+    expect(documented.map((command) => command.script)).toEqual(expect.arrayContaining(['tools/backup/dist/backup.js', 'tools/backup/dist/restore.js']));
+    for (const { file, serviceName, script } of documented) {
+      expect(imageServices(), `${file}: ${serviceName} does not run msgpipe's image`).toContain(serviceName);
+      expect(scriptInImage(script), `${file}: ${script} is not in the final image`).toBe(script);
+      expect(existsSync(inRepo(script)), `${file}: npm run build does not produce ${script}`).toBe(true);
+    }
   });
 
   it('refuses to start without ADMIN_TOKEN, which the api needs in production, and passes it to the api only', () => {

@@ -12,16 +12,36 @@ import { dockerIgnored, globToRegExp, readDockerignore } from './dockerignore.js
 import { inRepo, readRepoFile, repoFiles, workspaceNamed, workspaces } from './repo-files.js';
 
 const dockerfile = parseDockerfile(readRepoFile(dockerfilePath()));
+/** The last Node line past its end of life (Node 20, 2026-04-30): the image must be newer. */
+const MAX_END_OF_LIFE_NODE = 20;
+/** Debian releases with regular security support, for the image's `node:N-DEBIAN-slim` variant. */
+const SUPPORTED_DEBIAN = ['trixie'];
 
 function scriptInImage(script: string): string | undefined {
   return repoPathIn(dockerfile.final, posix.resolve(dockerfile.final.workdir, script));
 }
 
 describe('Dockerfile', () => {
-  it('has a build stage on node:20-bookworm-slim and a runtime stage, the last one', () => {
-    expect(dockerfile.stage('build').image).toBe('node:20-bookworm-slim');
-    expect(dockerfile.final.image).toBe('node:20-bookworm-slim');
+  it('has a build stage and a runtime stage, the last one', () => {
     expect(dockerfile.final).not.toBe(dockerfile.stage('build'));
+  });
+
+  it('starts every stage from one supported Node LTS image, that the docs name and "engines" admits', () => {
+    const images = new Set(dockerfile.stages.map((stage) => stage.image));
+    expect(images.size, `one base image for every stage, not ${[...images].join(', ')}`).toBe(1);
+    const [image = ''] = images;
+    const [, major = '', debian = ''] = /^node:(\d+)-(\w+)-slim$/.exec(image) ?? [];
+    expect(major, `${image}: expected node:MAJOR-DEBIAN-slim`).not.toBe('');
+    // Even majors become LTS; 20 reached its end of life on 2026-04-30.
+    expect(Number(major) % 2, `${image}: odd majors never become LTS`).toBe(0);
+    expect(Number(major)).toBeGreaterThan(MAX_END_OF_LIFE_NODE);
+    // Debian 12 bookworm left regular security support on 2026-06-10: trixie or later.
+    expect(SUPPORTED_DEBIAN, `${image}: not a supported Debian release`).toContain(debian);
+    const engines = (JSON.parse(readRepoFile('package.json')) as { engines: { node: string } }).engines.node;
+    const [, minimumMajor = ''] = /^>=\s*(\d+)(\.\d+)*$/.exec(engines) ?? [];
+    expect(minimumMajor, `engines.node ${engines}: expected >=MAJOR.MINOR`).not.toBe('');
+    expect(Number(major)).toBeGreaterThanOrEqual(Number(minimumMajor));
+    expect(readRepoFile('docs/operations.md'), 'docs/operations.md (Docker) names the image').toContain(image);
   });
 
   it('copies sources that exist: every non-glob COPY source from the context is in the repo, and not .dockerignored', () => {
@@ -89,6 +109,18 @@ describe('Dockerfile', () => {
     expect(final.user).toBe('node');
   });
 
+  it('ships the backup tool: backup.js and restore.js, with the dependencies npm ci --omit=dev installs', () => {
+    for (const script of ['tools/backup/dist/backup.js', 'tools/backup/dist/restore.js']) {
+      expect(scriptInImage(script), `${script} is not in the final image`).toBe(script);
+      expect(existsSync(inRepo(script)), `npm run build does not produce ${script}`).toBe(true);
+    }
+    const lockfile = JSON.parse(readRepoFile('package-lock.json')) as { packages: Record<string, { dev?: boolean; dependencies?: Record<string, string> }> };
+    for (const dependency of Object.keys(lockfile.packages['tools/backup']?.dependencies ?? {})) {
+      if (workspaceNamed.has(dependency)) continue; // a workspace: its dist/ is checked below
+      expect(lockfile.packages[`node_modules/${dependency}`]?.dev, `${dependency} would be left out by --omit=dev`).not.toBe(true);
+    }
+  });
+
   it('starts the api by default, from a file that the build produces', () => {
     const [program, script = '', ...rest] = dockerfile.final.cmd ?? [];
     expect(program).toBe('node');
@@ -98,8 +130,8 @@ describe('Dockerfile', () => {
     expect(existsSync(inRepo('apps/api/dist/main.js')), 'npm run build produces apps/api/dist/main.js').toBe(true);
   });
 
-  it('puts dist/ (and lua/ where there is one) of every workspace the apps need at run time into the image', () => {
-    const needed = new Set(['apps/api', 'apps/worker']);
+  it('puts dist/ (and lua/ where there is one) of every workspace the apps and the backup tool need at run time into the image', () => {
+    const needed = new Set(['apps/api', 'apps/worker', 'tools/backup']);
     for (const workspace of needed) {
       const manifest = JSON.parse(readRepoFile(`${workspace}/package.json`)) as { dependencies?: Record<string, string> };
       for (const dependency of Object.keys(manifest.dependencies ?? {})) {
