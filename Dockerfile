@@ -39,6 +39,8 @@ COPY bench/package.json bench/
 FROM manifests AS build
 ENV TURBO_TELEMETRY_DISABLED=1 \
     DO_NOT_TRACK=1
+# The root package.json's "allowScripts" declines msgpackr-extract's install script here too
+# (docs/development.md: Install scripts): neither npm ci prints an install-scripts warning.
 RUN npm ci
 COPY . .
 RUN npm run build

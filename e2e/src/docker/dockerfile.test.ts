@@ -93,6 +93,18 @@ describe('Dockerfile', () => {
     }
   });
 
+  it('leaves no dependency install script undecided, so no npm ci prints an install-scripts warning', () => {
+    const lockfile = JSON.parse(readRepoFile('package-lock.json')) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    const withScripts = Object.entries(lockfile.packages)
+      .filter(([, entry]) => entry.hasInstallScript === true)
+      .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+    expect(withScripts).toContain('msgpackr-extract');
+    const { allowScripts = {} } = JSON.parse(readRepoFile('package.json')) as { allowScripts?: Record<string, boolean> };
+    const decided = new Set(Object.keys(allowScripts).map((entry) => entry.replace(/(.)@.*$/, '$1')));
+    expect(withScripts.filter((name) => !decided.has(name)), 'add them to package.json "allowScripts" (docs/development.md: Install scripts)').toEqual([]);
+    expect(allowScripts['msgpackr-extract'], 'its prebuilt addon loads without the script').toBe(false);
+  });
+
   it('builds every workspace in the build stage: npm ci, then npm run build', () => {
     const commands = dockerfile.stage('build').runs.map((run) => run.command);
     const install = commands.findIndex((command) => /\bnpm\s+ci\b/.test(command) && !/--omit[= ]dev/.test(command));
