@@ -13,7 +13,7 @@ export interface MetricsServer {
  * Serves `GET /metrics` from a registry, and `GET /healthz` from `health` when given: a worker
  * has no HTTP API of its own to hang them on.
  */
-export async function serveMetrics(registry: Registry, port: number, host: string, health?: () => WorkerHealth): Promise<MetricsServer> {
+export async function serveMetrics(registry: Registry, port: number, host: string, health?: () => Promise<WorkerHealth>): Promise<MetricsServer> {
   const server = createServer((request, response) => {
     const path = request.url?.split('?')[0];
     if (request.method === 'GET' && path === '/metrics') {
@@ -24,7 +24,10 @@ export async function serveMetrics(registry: Registry, port: number, host: strin
       return;
     }
     if (request.method === 'GET' && path === '/healthz' && health) {
-      answerHealth(response, health());
+      health().then(
+        (report) => answerHealth(response, report),
+        (error: Error) => response.writeHead(503, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end(`${error.message}\n`),
+      );
       return;
     }
     response.writeHead(404, { 'content-type': 'text/plain' }).end(`Not found: try GET /metrics${health ? ' or GET /healthz' : ''}\n`);

@@ -5,6 +5,9 @@ import { Pipeline } from './pipeline.fixture.js';
 import type { MessageWorker } from './worker.js';
 import { workerHealth, type WorkerHealth } from './worker-health.js';
 
+/** Short, so a stalled Redis shows at once; the default is for compose's 3 s healthcheck timeout. */
+const PING_TIMEOUT_MS = 300;
+
 describe('a worker’s GET /healthz (what the compose healthcheck asks)', () => {
   // A Redis of its own: the test stops it.
   let redis: RedisServer;
@@ -17,7 +20,7 @@ describe('a worker’s GET /healthz (what the compose healthcheck asks)', () => 
     pipeline = new Pipeline({ REDIS_URL: redis.url });
     worker = pipeline.startWorker();
     await worker.ready();
-    server = await serveMetrics(worker.metrics.registry, 0, '127.0.0.1', () => workerHealth(pipeline.connection, worker.workers));
+    server = await serveMetrics(worker.metrics.registry, 0, '127.0.0.1', () => workerHealth(pipeline.connection, worker.workers, PING_TIMEOUT_MS));
   });
   afterAll(async () => {
     await server?.close();
@@ -56,6 +59,20 @@ describe('a worker’s GET /healthz (what the compose healthcheck asks)', () => 
     // Healthy means working: a message sent now is answered.
     const job = await pipeline.enqueue('after the outage', '192.0.2.7');
     expect(await pipeline.finished(job)).toBe('completed');
+  });
+
+  it('answers 503 while Redis is stalled (connected, not answering), and 200 once it resumes', async () => {
+    redis.signal('SIGSTOP');
+    try {
+      expect(await health()).toEqual({ status: 503, body: { status: 'unavailable', redis: 'unresponsive', consuming: true }, cacheControl: 'no-store' });
+    } finally {
+      redis.signal('SIGCONT');
+    }
+    const up = await waitFor('a 200 from /healthz', async () => {
+      const answer = await health();
+      return answer.status === 200 && answer;
+    });
+    expect(up.body.redis).toBe('ready');
   });
 
   it('answers 503 once the worker is stopping, while Redis is still ready', async () => {
