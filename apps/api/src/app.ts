@@ -1,5 +1,6 @@
 import { HistoryStore, isRedisUnavailableError, KeySchema, StatsStore, type Config, type Logger, type RedisClient } from '@msgpipe/shared';
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { adminAuthentication, adminCheck } from './admin-auth.js';
@@ -12,6 +13,7 @@ import { listedOriginsCors, refuseUnlistedOrigins } from './cross-origin.js';
 import type { AppEnv, Services } from './context.js';
 import { DASHBOARD_PATH, queueDashboard } from './dashboard.js';
 import { withinDeadline } from './deadline.js';
+import { docsPage } from './docs/docs-page.js';
 import { errorResponse } from './error-response.js';
 import { AppError, UnavailableError } from './errors.js';
 import { httpMetrics } from './http-metrics.js';
@@ -23,6 +25,8 @@ import { StreamLeases } from './limits/stream-leases.js';
 import type { MessageQueues } from './message-queues.js';
 import type { MessageWaiters } from './message-waiters.js';
 import { ApiMetrics } from './metrics.js';
+import { serveOpenApiDocument } from './openapi/document.js';
+import { refuseInvalid } from './openapi/validation.js';
 import { OPS_PATH, opsPage } from './ops/ops-page.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
@@ -74,7 +78,7 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
     redisWork,
   };
 
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalid });
   app.use(httpMetrics(services.metrics));
   app.use(securityHeaders());
   app.use(clientIp(config.trustProxy));
@@ -95,6 +99,9 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
   app.use(`${OPS_PATH}/*`, services.adminOnly);
   app.route(DASHBOARD_PATH, queueDashboard(queues));
   app.route(OPS_PATH, opsPage(services));
+  app.route('/', docsPage());
+  // Last: the document is generated from every route mounted before it.
+  serveOpenApiDocument(app);
 
   app.notFound((c) => errorResponse(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}.`)));
   app.onError((error, c) => {

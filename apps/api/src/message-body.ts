@@ -2,6 +2,7 @@ import type { HonoRequest } from 'hono';
 import { AppError } from './errors.js';
 import { JSON_MAX_VALUES, jsonShapeProblem } from './json-shape.js';
 import { acceptedMessageText } from './message-text.js';
+import { MessageBodySchema } from './openapi/schemas.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -79,14 +80,11 @@ function fromJson(text: string): unknown {
   } catch {
     throw new AppError('invalid_json', 'The body is not valid JSON.');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new AppError('invalid_body', 'The body must be a JSON object: {"message": "…"}.');
-  }
-  return (body as Record<string, unknown>).message;
+  return body;
 }
 
 /** Strict form decoding: a malformed or non-UTF-8 percent escape is an error, not U+FFFD. */
-function fromForm(text: string): unknown {
+function fromForm(text: string): { message?: string } {
   const pairs = text.split('&');
   if (pairs.length > JSON_MAX_VALUES) throw new AppError('invalid_body', `The form body has more than ${JSON_MAX_VALUES} fields.`);
   const values: string[] = [];
@@ -101,7 +99,7 @@ function fromForm(text: string): unknown {
     }
   }
   if (values.length > 1) throw new AppError('invalid_body', 'The form body has more than one "message" field.');
-  return values[0];
+  return values.length === 1 ? { message: values[0] } : {};
 }
 
 /** Reads and validates the message of a POST /v1/messages body (JSON or form). */
@@ -115,10 +113,10 @@ export async function readMessage(req: HonoRequest, messageMaxBytes: number): Pr
     throw new AppError('unsupported_media_type', 'Only UTF-8 bodies are accepted.');
   }
   const text = decodeUtf8(await readBody(req, messageMaxBytes));
-  const field = isJson ? fromJson(text) : fromForm(text);
-  if (field === undefined) throw new AppError('invalid_body', 'The body has no "message" field.');
-  if (typeof field !== 'string') throw new AppError('invalid_body', 'The "message" field must be a string.');
-  const message = acceptedMessageText(field);
+  // The schema the document describes the body with (JSON and form alike) checks what was read.
+  const body = MessageBodySchema.safeParse(isJson ? fromJson(text) : fromForm(text));
+  if (!body.success) throw new AppError('invalid_body', body.error.issues[0]?.message ?? 'The body is not {"message": "…"}.');
+  const message = acceptedMessageText(body.data.message);
   if (message.trim() === '') throw new AppError('empty_message', 'The message is empty.');
   if (Buffer.byteLength(message, 'utf8') > messageMaxBytes) throw tooLarge(messageMaxBytes);
   return message;

@@ -5,7 +5,7 @@ const ID_BYTES = 16;
 const POOL_BYTES = ID_BYTES * 256;
 
 /** What every message id looks like: 22 base64url characters (a batch's id and a place in it, too). */
-const MESSAGE_ID = /^[A-Za-z0-9_-]{22}$/;
+export const MESSAGE_ID = /^[A-Za-z0-9_-]{22}$/;
 
 let pool = Buffer.alloc(0);
 let offset = 0;

@@ -2,6 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import { NONCE, secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from './context.js';
 import { DASHBOARD_PATH } from './dashboard.js';
+import { DOCS_PATH } from './docs/docs-page.js';
 import { OPS_PATH } from './ops/ops-page.js';
 
 /**
@@ -57,8 +58,8 @@ const DATA_HEADERS: ReadonlyArray<[string, string]> = [
   ['Cross-Origin-Resource-Policy', 'same-origin'],
 ];
 
-/** The chat page and everything under the ops page (its live part, the dashboard): HTML, and admin traffic. */
-const isPage = (path: string) => path === '/' || path === OPS_PATH || path.startsWith(`${OPS_PATH}/`);
+/** The chat page, the API reference and everything under the ops page (its live part, the dashboard): HTML, and admin traffic. */
+const isPage = (path: string) => path === '/' || path === DOCS_PATH || path === OPS_PATH || path.startsWith(`${OPS_PATH}/`);
 const isDashboard = (path: string) => path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
 
 /**

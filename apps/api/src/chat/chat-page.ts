@@ -1,6 +1,7 @@
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import { html, raw } from 'hono/html';
-import type { AppEnv } from '../context.js';
+import { errorResponses, htmlPage } from '../openapi/responses.js';
+import { documentedRoutes } from '../openapi/validation.js';
 
 const STYLE = `
 :root{color-scheme:light dark;--bg:#f6f7f9;--fg:#1d2330;--muted:#6b7280;--panel:#fff;--line:#e3e6eb;--mine:#2563eb;--theirs:#eef1f5;--alert:#dc2626}
@@ -105,9 +106,17 @@ loadHistory();
 input.focus();
 `;
 
+const page = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'The chat page',
+  tags: ['pages'],
+  responses: { 200: htmlPage('A page to try msgpipe in a browser.'), ...errorResponses() },
+});
+
 /** `GET /`: a small chat page for trying msgpipe in a browser. No build step. */
-export function chatPage(): Hono<AppEnv> {
-  return new Hono<AppEnv>().get('/', (c) =>
+export function chatPage() {
+  return documentedRoutes().openapi(page, (c) =>
     c.html(html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>msgpipe · chat</title><style nonce="${c.get('secureHeadersNonce')}">${raw(STYLE)}</style></head>

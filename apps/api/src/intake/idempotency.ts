@@ -4,7 +4,10 @@ import { AppError } from '../errors.js';
 
 /** Marks a message planned under a key whose enqueue has not been confirmed (yet, or ever). */
 const UNCONFIRMED = 'pending:';
-const MAX_KEY_LENGTH = 200;
+export const MAX_KEY_LENGTH = 200;
+/** 1–200 visible ASCII characters. */
+export const IDEMPOTENCY_KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${MAX_KEY_LENGTH}}$`);
+export const INVALID_IDEMPOTENCY_KEY = `Idempotency-Key must be 1–${MAX_KEY_LENGTH} visible ASCII characters.`;
 
 /** What a first request with a key stored: enough to answer its repeats identically. */
 export interface AcceptedMessage {
@@ -38,9 +41,7 @@ export class IdempotencyKeys {
   ) {}
 
   static validate(key: string): void {
-    if (key.length === 0 || key.length > MAX_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
-      throw new AppError('invalid_idempotency_key', `Idempotency-Key must be 1–${MAX_KEY_LENGTH} visible ASCII characters.`);
-    }
+    if (!IDEMPOTENCY_KEY_PATTERN.test(key)) throw new AppError('invalid_idempotency_key', INVALID_IDEMPOTENCY_KEY);
   }
 
   /** The Redis key of a client's key (hashed: clients choose it). */

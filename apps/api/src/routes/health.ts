@@ -1,11 +1,29 @@
-import { Hono } from 'hono';
-import type { AppEnv, Services } from '../context.js';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Services } from '../context.js';
+import { errorResponses, jsonBody } from '../openapi/responses.js';
+import { documentedRoutes } from '../openapi/validation.js';
 
-export function healthRoutes({ redis, redisWork }: Services): Hono<AppEnv> {
-  return new Hono<AppEnv>()
-    .get('/healthz', (c) => c.json({ status: 'ok' }))
-    .get('/readyz', async (c) => {
+const live = createRoute({
+  method: 'get',
+  path: '/healthz',
+  summary: 'Liveness: the process answers',
+  tags: ['operations'],
+  responses: { 200: jsonBody(z.object({ status: z.literal('ok') }), 'Alive.'), ...errorResponses() },
+});
+
+const ready = createRoute({
+  method: 'get',
+  path: '/readyz',
+  summary: 'Readiness: Redis answers',
+  tags: ['operations'],
+  responses: { 200: jsonBody(z.object({ status: z.literal('ready') }), 'Ready.'), ...errorResponses('unavailable') },
+});
+
+export function healthRoutes({ redis, redisWork }: Services) {
+  return documentedRoutes()
+    .openapi(live, (c) => c.json({ status: 'ok' as const }, 200))
+    .openapi(ready, async (c) => {
       await redisWork(() => redis.ping());
-      return c.json({ status: 'ready' });
+      return c.json({ status: 'ready' as const }, 200);
     });
 }

@@ -1,11 +1,14 @@
+import { createRoute, z } from '@hono/zod-openapi';
 import type { HistoryEntry } from '@msgpipe/shared';
-import { Hono } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import type { AppEnv, Services } from '../context.js';
+import type { Services } from '../context.js';
 import { AppError, UnavailableError } from '../errors.js';
 import type { StreamLease } from '../limits/stream-leases.js';
 import { isMessageId } from '../message-id.js';
 import { fromHistory } from '../message-view.js';
+import { errorResponses, RATE_LIMIT_HEADERS } from '../openapi/responses.js';
+import { ADMIN_OPTIONAL } from '../openapi/security.js';
+import { documentedRoutes } from '../openapi/validation.js';
 
 /** Comment lines keep idle connections (and the proxies between) from timing out. */
 export const HEARTBEAT_MS = 15_000;
@@ -15,7 +18,26 @@ export const HEARTBEAT_MS = 15_000;
  * is `message` with the GET shape as data and the message id as SSE id, so a browser that
  * reconnects sends `Last-Event-ID` and gets what it missed from the history first.
  */
-export function streamRoutes({ config, history, completions, streamLeases, redisWork }: Services): Hono<AppEnv> {
+const subscribe = createRoute({
+  method: 'get',
+  path: '/stream',
+  summary: 'Your messages as they finish (Server-Sent Events)',
+  description:
+    'Each event is `message`, its data a message in the shape of `GET /v1/messages/{id}` and its SSE id the message id; `: heartbeat` comments keep the connection open.',
+  tags: ['messages'],
+  security: ADMIN_OPTIONAL,
+  request: {
+    headers: z.object({
+      'Last-Event-ID': z.string().optional().openapi({ description: 'The last message id seen: what finished since is sent first (browsers send it when they reconnect).' }),
+    }),
+  },
+  responses: {
+    200: { description: 'The event stream; it stays open.', headers: z.object(RATE_LIMIT_HEADERS), content: { 'text/event-stream': { schema: z.string() } } },
+    ...errorResponses('cross_site_request', 'rate_limited', 'too_many_streams', 'unavailable'),
+  },
+});
+
+export function streamRoutes({ config, history, completions, streamLeases, redisWork }: Services) {
   /**
    * The entries newer than `lastId`, oldest first; all of the history when `lastId` has left it.
    * An id that was never one of this IP's messages replays nothing and costs one look-up (none
@@ -45,13 +67,13 @@ export function streamRoutes({ config, history, completions, streamLeases, redis
     }
   }
 
-  return new Hono<AppEnv>().get('/stream', async (c) => {
+  return documentedRoutes().openapi(subscribe, async (c) => {
     const ip = c.get('clientIp');
     if (!completions.ready || completions.ending.aborted) throw new UnavailableError();
     const lease = await takeLease(ip);
     const pending: HistoryEntry[] = [];
     let wake: (() => void) | undefined;
-    const { unsubscribe, missed } = await subscribeFrom(ip, c.req.header('last-event-id'), (entry) => {
+    const { unsubscribe, missed } = await subscribeFrom(ip, c.req.valid('header')['Last-Event-ID'], (entry) => {
       pending.push(entry);
       wake?.();
     }).catch(async (error: unknown) => {
