@@ -20,6 +20,8 @@ import type { MessageWaiters } from './message-waiters.js';
 
 export interface RunningApi {
   baseUrl: string;
+  /** The app the server serves, for what it can say of itself (its routes). */
+  app: ReturnType<typeof createApp>;
   config: Config;
   redis: RedisClient;
   queues: MessageQueues;
@@ -63,6 +65,7 @@ export async function startApi(
 
   return {
     baseUrl: `http://${host}:${port}`,
+    app,
     config,
     redis,
     queues,
