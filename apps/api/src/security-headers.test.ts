@@ -17,6 +17,7 @@ function directives(response: TestResponse): Map<string, string[]> {
 /** Every page the API serves as HTML, and whether it is an admin page. */
 const HTML_PAGES = [
   ['/', false],
+  ['/docs', false],
   ['/admin', true],
   ['/admin/live', true],
   ['/admin/queues', true],
