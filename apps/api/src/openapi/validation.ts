@@ -1,4 +1,4 @@
-import { OpenAPIHono, type OpenAPIHonoOptions } from '@hono/zod-openapi';
+import { OpenAPIHono, type OpenAPIHonoOptions, type z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.js';
 import { AppError, type ErrorCode } from '../errors.js';
 
@@ -22,6 +22,16 @@ export const refuseInvalid: NonNullable<OpenAPIHonoOptions<AppEnv>['defaultHook'
   const field = String(issue?.path[0] ?? '');
   throw new AppError(CODE_OF_FIELD[field] ?? CODE_OF_TARGET[result.target] ?? 'bad_request', issue?.message ?? 'The request is not valid.');
 };
+
+/**
+ * One request field checked by its schema where the route's validator middleware would cost
+ * too much (the hot path): the value, or the AppError `code` with the schema's message.
+ */
+export function validField<T>(schema: z.ZodType<T>, value: unknown, code: ErrorCode): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new AppError(code, result.error.issues[0]?.message ?? 'The request is not valid.');
+  return result.data;
+}
 
 /** A group of documented routes whose requests are validated by their schemas. */
 export const documentedRoutes = () => new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalid });

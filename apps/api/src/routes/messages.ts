@@ -12,7 +12,7 @@ import { fromHistory } from '../message-view.js';
 import { errorResponses, jsonBody, LOCATION, RATE_LIMIT_HEADERS } from '../openapi/responses.js';
 import { AcceptedSchema, MessageBodySchema, MessageSchema } from '../openapi/schemas.js';
 import { ADMIN_OPTIONAL } from '../openapi/security.js';
-import { documentedRoutes } from '../openapi/validation.js';
+import { documentedRoutes, validField } from '../openapi/validation.js';
 
 const MAX_WAIT_MS = 30_000;
 const WAIT_RANGE = `wait must be an integer from 0 to ${MAX_WAIT_MS} (milliseconds).`;
@@ -102,16 +102,18 @@ export function messageRoutes(services: Services) {
   }
 
   const routes = documentedRoutes();
-  // The body is documented but not validated here: the bounded reader (message-body.ts) reads
-  // it, where a body validator would read it whole first, however large.
+  // The hot path: documented as a whole, but validated in the handler with the same schemas,
+  // field by field. The route's validators would cost about 10 µs a message (query and header
+  // middleware, each collecting every parameter and parsing asynchronously), and a body
+  // validator would read the body whole first, where the bounded reader (message-body.ts) stops.
   routes.openAPIRegistry.registerPath(submit);
+  routes.post('/messages', async (c) => {
+    const waitMs = validField(SubmitQuery.shape.wait, c.req.query('wait'), 'invalid_query');
+    const idempotencyKey = validField(SubmitHeaders.shape['Idempotency-Key'], c.req.header('idempotency-key'), 'invalid_idempotency_key');
+    const message = await readMessage(c.req, config.messageMaxBytes);
+    return respond(c, await intake.submit({ ip: c.get('clientIp'), message, idempotencyKey, waitMs }));
+  });
   return routes
-    .openapi({ ...submit, hide: true, request: { query: SubmitQuery, headers: SubmitHeaders } }, async (c) => {
-      const { wait: waitMs } = c.req.valid('query');
-      const { 'Idempotency-Key': idempotencyKey } = c.req.valid('header');
-      const message = await readMessage(c.req, config.messageMaxBytes);
-      return respond(c, await intake.submit({ ip: c.get('clientIp'), message, idempotencyKey, waitMs }));
-    })
     .openapi(read, async (c) => {
       const ip = c.get('clientIp');
       const { id } = c.req.valid('param');
