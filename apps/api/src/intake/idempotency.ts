@@ -4,7 +4,7 @@ import { AppError } from '../errors.js';
 
 /** Marks a message planned under a key whose enqueue has not been confirmed (yet, or ever). */
 const UNCONFIRMED = 'pending:';
-export const MAX_KEY_LENGTH = 200;
+const MAX_KEY_LENGTH = 200;
 /** 1–200 visible ASCII characters. */
 export const IDEMPOTENCY_KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${MAX_KEY_LENGTH}}$`);
 export const INVALID_IDEMPOTENCY_KEY = `Idempotency-Key must be 1–${MAX_KEY_LENGTH} visible ASCII characters.`;

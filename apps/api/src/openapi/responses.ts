@@ -24,14 +24,28 @@ function errorHeaders(status: number, codes: readonly ErrorCode[]) {
   return z.object({ 'Retry-After': retry, ...(codes.includes('rate_limited') ? RATE_LIMIT_HEADERS : {}) });
 }
 
-const WHEN: Partial<Record<ErrorCode, string>> = {
-  auth_throttled: 'too many wrong admin tokens from this address',
+/** When each code is answered, for the document's readers. */
+const WHEN: Readonly<Record<ErrorCode, string>> = {
+  auth_throttled: 'too many wrong admin tokens from this address this minute (ADMIN_AUTH_FAILURES_PER_MINUTE)',
+  bad_request: 'the request is malformed',
   cross_site_request: 'sent by a page of another site',
+  empty_message: 'the message is blank',
   headers_too_large: 'the request headers are too large (answered before routing)',
+  internal: 'a fault of ours',
+  invalid_body: 'not `{"message": "…"}`, not UTF-8, a control character other than newline and tab, or nested too deep',
+  invalid_idempotency_key: 'not 1–200 visible ASCII characters',
+  invalid_ip: 'not an IPv4 or IPv6 address',
+  invalid_json: 'the body is not JSON',
+  invalid_query: 'a query parameter outside its range',
+  message_too_large: 'the message is over MESSAGE_MAX_BYTES',
+  not_found: 'no such message sent from this address',
+  rate_limited: 'over the send budget (RATE_LIMIT_PER_MINUTE) or, for reads, the read budget (READ_RATE_LIMIT_PER_MINUTE)',
   request_timeout: 'the request did not arrive in time (answered before routing)',
   too_many_streams: 'STREAMS_PER_IP streams are open from this address',
   unauthorized: 'no admin token, or a wrong one',
   unavailable: 'Redis cannot be reached or is stalled',
+  unknown_client: 'the client address cannot be told',
+  unsupported_media_type: 'not JSON or a form, or a charset other than UTF-8',
 };
 
 /**
@@ -45,7 +59,7 @@ export function errorResponses(...codes: ErrorCode[]) {
   const documented = Object.fromEntries(
     [...byStatus].map(([status, group]) => {
       const headers = errorHeaders(status, group);
-      const description = group.map((code) => (WHEN[code] ? `\`${code}\`: ${WHEN[code]}` : `\`${code}\``)).join('; ');
+      const description = group.map((code) => `\`${code}\`: ${WHEN[code]}`).join('; ');
       const content = { 'application/json': { schema: errorSchema(group as [ErrorCode, ...ErrorCode[]]) } };
       return [status, { description, content, ...(headers && { headers }) }];
     }),
