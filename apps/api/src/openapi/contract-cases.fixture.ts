@@ -1,7 +1,6 @@
-import { asAdmin } from '@msgpipe/testkit';
 import type { RunningApi } from '../api.fixture.js';
 import type { Answer } from './document-checker.fixture.js';
-import { basicAdmin, exhaust, freshIp, openStream, otherSite, send, wrongToken } from './contract-requests.fixture.js';
+import { A_MESSAGE_ID, basicAdmin, exhaust, freshIp, openStream, otherSite, send, wrongToken } from './contract-requests.fixture.js';
 
 /** One documented answer and a real request that gets it. */
 export interface ContractCase {
@@ -136,8 +135,12 @@ export const CONTRACT_CASES: ContractCase[] = [
   { operation: 'GET /', status: 200, answer: (api) => send(api, 'GET', '/') },
   { operation: 'GET /docs', status: 200, answer: (api) => send(api, 'GET', '/docs') },
   { operation: 'GET /openapi.json', status: 200, answer: (api) => send(api, 'GET', '/openapi.json') },
-  ...['/admin', '/admin/live'].flatMap((path): ContractCase[] => [
-    { operation: `GET ${path}`, status: 200, answer: (api) => send(api, 'GET', path, { headers: asAdmin }) },
+  { operation: 'GET /admin', status: 200, answer: (api) => send(api, 'GET', '/admin') },
+  { operation: 'GET /admin/live', status: 200, answer: (api) => send(api, 'GET', '/admin/live') },
+  { operation: 'GET /admin/search', status: 200, answer: (api) => send(api, 'GET', '/admin/search', { query: '?q=192.0.2.1' }) },
+  { operation: 'GET /admin/search', status: 400, answer: (api) => send(api, 'GET', '/admin/search', { query: '?q=neither' }) },
+  { operation: 'GET /admin/search', status: 404, answer: (api) => send(api, 'GET', '/admin/search', { query: `?q=${A_MESSAGE_ID}` }) },
+  ...['/admin', '/admin/live', '/admin/search'].flatMap((path): ContractCase[] => [
     { operation: `GET ${path}`, status: 401, code: 'unauthorized', answer: unauthorized('GET', path) },
     { operation: `GET ${path}`, status: 429, code: 'auth_throttled', answer: throttled('GET', path) },
   ]),
