@@ -24,7 +24,7 @@ export type ErrorCode =
   | 'unknown_client'
   | 'unsupported_media_type';
 
-/** A failure the client can act on: SPEC's `{"error": {"code", "message"}}`, and when to come back. */
+/** A failure the client can act on: the error shape `{"error": {"code", "message"}}`, and when to come back. */
 export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,

@@ -10,7 +10,7 @@ export const MESSAGE_ID = /^[A-Za-z0-9_-]{22}$/;
 let pool = Buffer.alloc(0);
 let offset = 0;
 
-/** 128 random bits, URL-safe: opaque and unguessable (SPEC asks for at least 96). */
+/** 128 random bits, URL-safe: opaque and unguessable (at least 96, so that ids cannot be guessed). */
 export function newMessageId(): string {
   if (offset === pool.length) {
     // A fresh buffer each time, never refilled in place: an id handed out is never reused.

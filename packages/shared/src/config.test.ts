@@ -16,7 +16,7 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
 }
 
 describe('loadConfig defaults', () => {
-  it('matches the SPEC configuration table when nothing is set', () => {
+  it('matches the configuration table of the README when nothing is set', () => {
     const config = loadConfig({});
     expect(config.port).toBe(3000);
     expect(config.host).toBe('127.0.0.1');

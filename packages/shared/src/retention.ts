@@ -4,7 +4,7 @@
  * (HISTORY_TTL_SECONDS, HISTORY_MAX_ENTRIES); these are the fixed ones.
  */
 export const Retention = {
-  /** SPEC: the same Idempotency-Key from the same IP within 24 h returns the first message. */
+  /** The same Idempotency-Key from the same IP within 24 h returns the first message. */
   idempotencySeconds: 24 * 60 * 60,
   /**
    * Message ids remembered per IP as already written (the exactly-once guard). A redelivered

@@ -3,7 +3,7 @@ import { normalizeIp } from './ip.js';
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
 
-/** The proxies whose X-Forwarded-For is believed (SPEC: TRUST_PROXY). */
+/** The proxies whose X-Forwarded-For is believed (TRUST_PROXY). */
 export class TrustedProxies {
   readonly #list = new BlockList();
 

@@ -29,7 +29,7 @@ export type Claim =
   | { kind: 'repeat'; key: string; accepted: AcceptedMessage };
 
 /**
- * SPEC's Idempotency-Key: the same key from the same IP within 24 h returns the first
+ * Idempotency-Key (docs/http-api.md): the same key from the same IP within 24 h returns the first
  * message and enqueues nothing. The message is planned (id, send time) and stored under the
  * key before the enqueue, so a retry after a 503, or a concurrent repeat, enqueues that same
  * message rather than a second one. The claim itself is part of the admission (admission.ts).

@@ -24,7 +24,7 @@ async function send(ip: string, count: number) {
 const stats = (query = '') => request(api.baseUrl, `/v1/stats${query}`, { headers: asAdmin });
 
 describe('GET /v1/stats', () => {
-  it('answers exactly SPEC’s shape, zeros on a fresh system', async () => {
+  it('answers exactly the documented shape, zeros on a fresh system', async () => {
     const fresh = await startApi({ ADMIN_TOKEN });
     try {
       const response = await request(fresh.baseUrl, '/v1/stats', { headers: asAdmin });
