@@ -1,23 +1,25 @@
-/** A Dockerfile followed COPY by COPY, to know where each path of an image comes from. */
+/**
+ * The Dockerfile, parsed by dockerfile-ast and followed COPY by COPY, to know which repository
+ * path each path of an image comes from.
+ */
 import { existsSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
+import { Add, Cmd, Copy, DockerfileParser, Env, From, type Instruction, Run, User, Workdir } from 'dockerfile-ast';
 import { inRepo } from './repo-files.js';
-
 
 interface Placement {
   /** Absolute path in the image. */
   dest: string;
-  /** Undefined for the build context, else the stage copied from. */
-  from: string | undefined;
-  /** Relative to the context, or absolute in the `from` stage. */
-  source: string;
+  /** The repository path it holds; undefined when it comes from nothing this repository makes. */
+  source: string | undefined;
 }
 
-interface Copy {
+export interface CopyStep {
   line: number;
+  /** Undefined for the build context, else the stage copied from. */
   from: string | undefined;
-  sources: string[];
-  stage: Stage;
+  /** Each source as written, and the repository path it stands for (undefined: none). */
+  sources: Array<{ written: string; repoPath: string | undefined }>;
 }
 
 export interface Stage {
@@ -25,13 +27,11 @@ export interface Stage {
   /** The image the stage starts from, followed through earlier stages. */
   image: string;
   parent: Stage | undefined;
-  /** Every stage of the Dockerfile, to follow COPY --from. */
-  all: Stage[];
   workdir: string;
   env: Map<string, string>;
   user: string | undefined;
   cmd: string[] | undefined;
-  /** Every file or directory put in the image by COPY so far, oldest first (parents' included). */
+  /** Every file or directory COPY put in the image so far, oldest first (parents' included). */
   placements: Placement[];
   /** RUN commands (parents' included), each with what had been copied in when it ran. */
   runs: Array<{ line: number; command: string; placements: Placement[] }>;
@@ -39,127 +39,94 @@ export interface Stage {
 
 export interface Dockerfile {
   stages: Stage[];
-  copies: Copy[];
+  copies: CopyStep[];
   stage(name: string): Stage;
   final: Stage;
 }
 
-/** Docker's logical lines: comments dropped, `\` continuations joined. */
-function logicalLines(text: string): Array<{ line: number; text: string }> {
-  const lines: Array<{ line: number; text: string }> = [];
-  let buffer = '';
-  let start = 0;
-  text.split('\n').forEach((raw, index) => {
-    const trimmed = raw.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) return;
-    if (buffer === '') start = index + 1;
-    if (trimmed.endsWith('\\')) {
-      buffer += `${trimmed.slice(0, -1)} `;
-      return;
-    }
-    lines.push({ line: start, text: buffer + trimmed });
-    buffer = '';
-  });
-  if (buffer !== '') lines.push({ line: start, text: buffer.trim() });
-  return lines;
+/** COPY flags that change which files land where, which this model does not follow. */
+const UNFOLLOWED_COPY_FLAGS = new Set(['parents', 'exclude']);
+
+const isRepoFile = (path: string | undefined): boolean => path !== undefined && existsSync(inRepo(path)) && statSync(inRepo(path)).isFile();
+
+/**
+ * The repository path that an image path of a stage holds. A path under a stage's copy of the
+ * whole context maps to the same path in the repository, which is what the build stage's
+ * `npm run build` fills with dist/ exactly as the local build does.
+ */
+export function repoPathIn(stage: Stage | undefined, imagePath: string, placements = stage?.placements ?? []): string | undefined {
+  const path = posix.normalize(imagePath);
+  for (const placement of [...placements].reverse()) {
+    const under = path === placement.dest || path.startsWith(`${placement.dest === '/' ? '' : placement.dest}/`);
+    if (!under) continue;
+    if (placement.source === undefined) return undefined;
+    return posix.join(placement.source, path.slice(placement.dest.length)).replace(/\/+$/, '') || '.';
+  }
+  return undefined;
 }
 
-function takeFlags(rest: string): { flags: Map<string, string>; rest: string } {
-  const flags = new Map<string, string>();
-  let remaining = rest;
-  for (let match = /^--([\w-]+)(?:=(\S*))?\s+/.exec(remaining); match; match = /^--([\w-]+)(?:=(\S*))?\s+/.exec(remaining)) {
-    flags.set(match[1] ?? '', match[2] ?? '');
-    remaining = remaining.slice(match[0].length);
-  }
-  return { flags, rest: remaining };
+function newStage(from: From, stages: Stage[]): Stage {
+  const image = from.getImage() ?? '';
+  const parent = stages.find((stage) => stage.name === image);
+  return {
+    name: from.getBuildStage() ?? undefined,
+    image: parent?.image ?? image,
+    parent,
+    workdir: parent?.workdir ?? '/',
+    env: new Map(parent?.env),
+    user: parent?.user,
+    cmd: parent?.cmd,
+    placements: [...(parent?.placements ?? [])],
+    runs: [...(parent?.runs ?? [])],
+  };
 }
 
-const execForm = (rest: string): string[] | undefined =>
-  rest.startsWith('[') ? (JSON.parse(rest) as unknown[]).map(String) : undefined;
-
-function envPairs(rest: string): Array<[string, string]> {
-  const unquote = (value: string) => value.replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
-  if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(rest)) {
-    const [name = '', ...value] = rest.split(/\s+/);
-    return [[name, unquote(value.join(' '))]];
+function applyCopy(copy: Copy, stage: Stage, stages: Stage[], line: number): CopyStep {
+  const where = `Dockerfile:${line}`;
+  const flags = copy.getFlags();
+  const unfollowed = flags.filter((flag) => UNFOLLOWED_COPY_FLAGS.has(flag.getName()));
+  if (unfollowed.length > 0 || copy.getHeredocs().length > 0) throw new Error(`${where}: COPY --parents, --exclude and heredocs are not followed`);
+  const json = copy.getJSONStrings();
+  const words = json.length > 0 ? json.map((word) => word.getJSONValue()) : copy.getArguments().map((word) => word.getValue());
+  if (words.some((word) => word.includes('$'))) throw new Error(`${where}: variables in COPY are not followed`);
+  const from = flags.find((flag) => flag.getName() === 'from')?.getValue() ?? undefined;
+  const origin = from === undefined ? undefined : stages.find((candidate) => candidate.name === from);
+  const dest = words.at(-1) ?? '';
+  const destination = posix.resolve(stage.workdir, dest);
+  const sources = words.slice(0, -1).map((written) => ({
+    written,
+    repoPath: from === undefined ? posix.normalize(written).replace(/^\/+/, '') : repoPathIn(origin, posix.resolve(origin?.workdir ?? '/', written)),
+  }));
+  const intoDirectory = dest.endsWith('/') || sources.length > 1;
+  for (const { repoPath } of sources) {
+    // A directory's contents go to the destination; a file goes into it when it is a directory.
+    const intoIt = intoDirectory && repoPath !== undefined && isRepoFile(repoPath);
+    stage.placements.push({ dest: intoIt ? posix.join(destination, posix.basename(repoPath)) : destination, source: repoPath });
   }
-  return [...rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S*)/g)].map((match) => [match[1] ?? '', unquote(match[2] ?? '')]);
+  return { line, from, sources };
+}
+
+function applyInstruction(instruction: Instruction, stage: Stage, line: number): void {
+  if (instruction instanceof Workdir) stage.workdir = posix.resolve(stage.workdir, instruction.getArgumentsContent() ?? '');
+  else if (instruction instanceof Env) for (const property of instruction.getProperties()) stage.env.set(property.getName(), property.getValue() ?? '');
+  else if (instruction instanceof User) stage.user = instruction.getArgumentsContent()?.split(':')[0];
+  else if (instruction instanceof Run) stage.runs.push({ line, command: instruction.getArgumentsContent() ?? '', placements: [...stage.placements] });
+  else if (instruction instanceof Cmd) {
+    const json = instruction.getJSONStrings();
+    stage.cmd = json.length > 0 ? json.map((word) => word.getJSONValue()) : ['/bin/sh', '-c', instruction.getArgumentsContent() ?? ''];
+  } else if (instruction instanceof Add) throw new Error(`Dockerfile:${line}: use COPY (only COPY is followed)`);
 }
 
 export function parseDockerfile(text: string): Dockerfile {
   const stages: Stage[] = [];
-  const copies: Copy[] = [];
-  const byName = (name: string) => stages.find((stage) => stage.name === name);
-  let current: Stage | undefined;
-
-  for (const { line, text: instruction } of logicalLines(text)) {
-    const [, keyword = '', rawRest = ''] = /^(\S+)\s*(.*)$/.exec(instruction) ?? [];
-    const { flags, rest } = takeFlags(rawRest);
-    const command = keyword.toUpperCase();
-    if (command === 'FROM') {
-      const [image = '', as, name] = rest.split(/\s+/);
-      const parent = byName(image);
-      current = {
-        name: as?.toUpperCase() === 'AS' ? name : undefined,
-        image: parent?.image ?? image,
-        parent,
-        all: stages,
-        workdir: parent?.workdir ?? '/',
-        env: new Map(parent?.env),
-        user: parent?.user,
-        cmd: parent?.cmd,
-        placements: [...(parent?.placements ?? [])],
-        runs: [...(parent?.runs ?? [])],
-      };
-      stages.push(current);
-      continue;
-    }
-    if (current === undefined) {
-      if (command === 'ARG') continue;
-      throw new Error(`Dockerfile:${line}: ${command} before FROM`);
-    }
-    const stage = current;
-    switch (command) {
-      case 'WORKDIR':
-        stage.workdir = posix.resolve(stage.workdir, rest);
-        break;
-      case 'ENV':
-        for (const [name, value] of envPairs(rest)) stage.env.set(name, value);
-        break;
-      case 'USER':
-        stage.user = rest.split(':')[0];
-        break;
-      case 'CMD':
-        stage.cmd = execForm(rest) ?? ['/bin/sh', '-c', rest];
-        break;
-      case 'RUN':
-        stage.runs.push({ line, command: rest, placements: [...stage.placements] });
-        break;
-      case 'ADD':
-        throw new Error(`Dockerfile:${line}: use COPY (this test only follows COPY)`);
-      case 'COPY': {
-        const words = execForm(rest) ?? rest.split(/\s+/);
-        const dest = words.at(-1) ?? '';
-        const sources = words.slice(0, -1);
-        const from = flags.get('from');
-        if (words.some((word) => word.includes('$'))) throw new Error(`Dockerfile:${line}: variables in COPY are not followed`);
-        copies.push({ line, from, sources, stage });
-        const destination = posix.resolve(stage.workdir, dest);
-        const intoDirectory = dest.endsWith('/') || sources.length > 1;
-        for (const source of sources) {
-          // A directory's contents go to the destination; a file goes into it when it is a directory.
-          const isFile = from === undefined ? isRepoFile(source) : isRepoFile(repoPathIn(byName(from), source) ?? '');
-          stage.placements.push({
-            dest: intoDirectory && isFile ? posix.join(destination, posix.basename(source)) : destination,
-            from,
-            source,
-          });
-        }
-        break;
-      }
-      default:
-        break;
-    }
+  const copies: CopyStep[] = [];
+  for (const instruction of DockerfileParser.parse(text).getInstructions()) {
+    const line = instruction.getRange().start.line + 1;
+    const stage = stages.at(-1);
+    if (instruction instanceof From) stages.push(newStage(instruction, stages));
+    else if (stage === undefined) continue; // ARGs before the first FROM
+    else if (instruction instanceof Copy) copies.push(applyCopy(instruction, stage, stages, line));
+    else applyInstruction(instruction, stage, line);
   }
   const final = stages.at(-1);
   if (final === undefined) throw new Error('Dockerfile: no FROM');
@@ -168,35 +135,9 @@ export function parseDockerfile(text: string): Dockerfile {
     copies,
     final,
     stage(name) {
-      const found = byName(name);
+      const found = stages.find((stage) => stage.name === name);
       if (found === undefined) throw new Error(`Dockerfile: no stage named ${name}`);
       return found;
     },
   };
-
-  function isRepoFile(path: string): boolean {
-    return path !== '' && existsSync(inRepo(path)) && statSync(inRepo(path)).isFile();
-  }
 }
-
-/**
- * Where an image path of a stage comes from in this repository: followed through COPY (from
- * the context, or from another stage and on from there). A path under a stage's copy of the
- * whole context maps to the same path in the repository, which is what the build stage's
- * `npm run build` fills with dist/ exactly as the local build does.
- */
-export function repoPathIn(stage: Stage | undefined, imagePath: string, placements = stage?.placements ?? []): string | undefined {
-  if (stage === undefined) return undefined;
-  const path = posix.normalize(imagePath);
-  for (const placement of [...placements].reverse()) {
-    if (path !== placement.dest && !path.startsWith(`${placement.dest === '/' ? '' : placement.dest}/`)) continue;
-    const rest = path.slice(placement.dest.length);
-    if (placement.from === undefined) return posix.normalize(posix.join(placement.source, rest)).replace(/^\/+/, '') || '.';
-    const origin = stage.all.find((candidate) => candidate.name === placement.from);
-    return repoPathIn(origin, posix.join(placement.source, rest));
-  }
-  return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// .dockerignore
