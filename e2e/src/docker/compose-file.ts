@@ -1,4 +1,7 @@
-/** docker-compose.yml read as compose would read it, for checks without a Docker engine. */
+/**
+ * docker-compose.yml, parsed by `yaml` and read as compose would read it, for checks without a
+ * Docker engine. Only the forms the file uses are read; any other throws rather than misreads.
+ */
 import { posix } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { readRepoFile } from './repo-files.js';
@@ -10,7 +13,7 @@ export function asRecord(value: unknown, what: string): Yaml {
   return value as Yaml;
 }
 
-/** Compose's `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `$NAME` and `$$`. */
+/** Compose's `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `${NAME:?error}`, `$NAME` and `$$`. */
 const INTERPOLATION = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /**
@@ -37,39 +40,14 @@ export function interpolate(value: string, caller: Record<string, string> = {}):
   });
 }
 
-export function interpolatedNames(value: unknown, names = new Set<string>()): Set<string> {
-  if (typeof value === 'string') {
-    for (const match of value.matchAll(INTERPOLATION)) {
-      const name = match[1] ?? match[4];
-      if (name !== undefined) names.add(name);
-    }
-  } else if (Array.isArray(value)) {
-    for (const item of value) interpolatedNames(item, names);
-  } else if (typeof value === 'object' && value !== null) {
-    for (const item of Object.values(value)) interpolatedNames(item, names);
-  }
-  return names;
-}
+/** Every variable that compose takes from its caller anywhere in `value`. */
+export const interpolatedNames = (value: unknown): Set<string> =>
+  new Set([...JSON.stringify(value).matchAll(INTERPOLATION)].flatMap((match) => match[1] ?? match[4] ?? []));
 
-/** A service's `environment`, list or mapping form, values as written (before interpolation). */
+/** A service's `environment` (the mapping form), values as written (before interpolation). */
 export function environmentOf(service: Yaml): Map<string, string | undefined> {
-  const environment = service.environment;
-  if (environment === undefined || environment === null) return new Map();
-  if (Array.isArray(environment)) {
-    return new Map(
-      environment.map((entry) => {
-        const text = String(entry);
-        const equals = text.indexOf('=');
-        return equals < 0 ? [text, undefined] : [text.slice(0, equals), text.slice(equals + 1)];
-      }),
-    );
-  }
-  return new Map(
-    Object.entries(asRecord(environment, 'environment')).map(([name, value]) => [
-      name,
-      value === null || value === undefined ? undefined : String(value),
-    ]),
-  );
+  const environment = asRecord(service.environment ?? {}, 'environment (the mapping form)');
+  return new Map(Object.entries(environment).map(([name, value]) => [name, value === null ? undefined : String(value)]));
 }
 
 /** What the container would see with `caller` as the environment of `docker compose` (by default, nothing set). */
@@ -79,10 +57,9 @@ export function resolvedEnvironment(service: Yaml, caller: Record<string, string
   return resolved;
 }
 
-export function commandArgs(command: unknown): string[] {
-  if (Array.isArray(command)) return command.map(String);
-  if (typeof command === 'string') return command.trim().split(/\s+/);
-  throw new Error('command: expected a list or a string');
+export function commandArgs(command: unknown, what: string): string[] {
+  if (!Array.isArray(command)) throw new Error(`${what}: expected the list form`);
+  return command.map(String);
 }
 
 /**
@@ -92,24 +69,20 @@ export function commandArgs(command: unknown): string[] {
 export function healthcheckArgs(service: Yaml, name: string): string[] {
   const test = asRecord(service.healthcheck, `${name}.healthcheck`).test;
   if (typeof test === 'string') return ['/bin/sh', '-c', test];
-  const [kind, ...rest] = commandArgs(test);
+  const [kind, ...rest] = commandArgs(test, `${name}.healthcheck.test`);
   if (kind === 'CMD') return rest;
   if (kind === 'CMD-SHELL') return ['/bin/sh', '-c', rest.join(' ')];
   throw new Error(`${name}.healthcheck.test: expected CMD or CMD-SHELL, got ${kind}`);
 }
 
+const DURATION_UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+
 /** "40s", "1m30s", "500ms" → milliseconds. */
 export function durationMs(value: unknown): number {
   const text = String(value);
-  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, ns: 0.000001 };
-  let total = 0;
-  let consumed = '';
-  for (const match of text.matchAll(/(\d+(?:\.\d+)?)(ms|us|ns|h|m|s)/g)) {
-    total += Number(match[1]) * (units[match[2] ?? ''] ?? Number.NaN);
-    consumed += match[0];
-  }
-  if (consumed !== text || consumed === '') throw new Error(`${text}: not a compose duration`);
-  return total;
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
+  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== text) throw new Error(`${text}: not a compose duration`);
+  return parts.reduce((total, [, amount, unit = '']) => total + Number(amount) * (DURATION_UNITS[unit] ?? Number.NaN), 0);
 }
 
 /** The container side of a `ports` entry: "3000:3000", "127.0.0.1:8080:3000/tcp" or the long form. */
@@ -125,28 +98,23 @@ export interface Mount {
   readOnly: boolean;
 }
 
+/** The `volumes` of a service, in the short form `[SOURCE:]TARGET[:MODE]`. */
 export function mountsOf(service: Yaml): Mount[] {
-  const volumes = service.volumes;
-  if (!Array.isArray(volumes)) return [];
+  const volumes = service.volumes ?? [];
+  if (!Array.isArray(volumes)) throw new Error('volumes: expected a list');
   return volumes.map((volume): Mount => {
-    if (typeof volume === 'string') {
-      const [first, second, mode] = volume.split(':');
-      return second === undefined
-        ? { source: undefined, target: first ?? '', readOnly: false }
-        : { source: first, target: second, readOnly: (mode ?? '').split(',').includes('ro') };
-    }
-    const long = asRecord(volume, 'volumes entry');
-    return {
-      source: long.source === undefined ? undefined : String(long.source),
-      target: String(long.target),
-      readOnly: long.read_only === true,
-    };
+    if (typeof volume !== 'string') throw new Error('volumes: expected the short form [SOURCE:]TARGET[:MODE]');
+    const [first = '', second, mode = ''] = volume.split(':');
+    if (second === undefined) return { source: undefined, target: first, readOnly: false };
+    return { source: first, target: second, readOnly: mode.split(',').includes('ro') };
   });
 }
 
 export const isBindSource = (source: string | undefined): source is string =>
   source !== undefined && (source.startsWith('.') || source.startsWith('/') || source.startsWith('~'));
 
+/** What `docker compose up` is run with: the admin token, which the API cannot start without. */
+export const OPERATOR_ENV = { ADMIN_TOKEN: 'the-operators-admin-token' };
 
 export const compose = asRecord(parseYaml(readRepoFile('docker-compose.yml'), { merge: true }), 'docker-compose.yml');
 export const services = asRecord(compose.services, 'services');

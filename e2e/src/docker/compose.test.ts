@@ -1,6 +1,6 @@
 /**
- * docker-compose.yml, checked without a Docker engine: read as text and held against the
- * repository and the Dockerfile it builds. Runs after `turbo run build`.
+ * docker-compose.yml, checked without a Docker engine: parsed by `yaml` (compose-file.ts) and
+ * held against the repository and the Dockerfile it builds. Runs after `turbo run build`.
  */
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
@@ -11,7 +11,6 @@ import {
   commandArgs,
   compose,
   containerPort,
-  dockerfilePath,
   durationMs,
   environmentOf,
   healthcheckArgs,
@@ -19,28 +18,17 @@ import {
   interpolatedNames,
   isBindSource,
   mountsOf,
+  OPERATOR_ENV,
   resolvedEnvironment,
   service,
   services,
 } from './compose-file.js';
-import { parseDockerfile, repoPathIn } from './dockerfile.js';
+import { dockerfile, scriptInImage } from './image.js';
 import { inRepo, readRepoFile } from './repo-files.js';
 
 const ENV_NAMES = new Set([...Object.keys(envSchema.shape), 'NODE_ENV']);
-/** What `docker compose up` is run with: the admin token, which the API cannot start without. */
-const CALLER = { ADMIN_TOKEN: 'the-operators-admin-token' };
-const dockerfile = parseDockerfile(readRepoFile(dockerfilePath()));
-
-/** The repository file that `node <script>` runs in the final image (cwd = its WORKDIR). */
-function scriptInImage(script: string): string | undefined {
-  return repoPathIn(dockerfile.final, posix.resolve(dockerfile.final.workdir, script));
-}
 
 describe('docker-compose.yml', () => {
-  it('has the redis, api and worker services', () => {
-    expect(Object.keys(services)).toEqual(expect.arrayContaining(['redis', 'api', 'worker']));
-  });
-
   it('lets `docker compose up --scale worker=N` start N workers: no container_name, no ports', () => {
     expect(service('worker')).not.toHaveProperty('container_name');
     expect(service('worker')).not.toHaveProperty('ports');
@@ -65,8 +53,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives the api and the worker a valid configuration for the same Redis, keys and queues', () => {
-    const api = resolvedEnvironment(service('api'), CALLER);
-    const worker = resolvedEnvironment(service('worker'), CALLER);
+    const api = resolvedEnvironment(service('api'), OPERATOR_ENV);
+    const worker = resolvedEnvironment(service('worker'), OPERATOR_ENV);
     const apiConfig = loadConfig(api, { role: 'api' });
     const workerConfig = loadConfig(worker, { role: 'worker' });
     for (const name of ['REDIS_URL', 'REDIS_PREFIX', 'QUEUE_PARTITIONS', 'REDIS_CLUSTER_NODES'] as const) {
@@ -82,7 +70,7 @@ describe('docker-compose.yml', () => {
 
   it('runs every service of the image with NODE_ENV=production, as the image itself sets it', () => {
     expect(imageServices()).toEqual(expect.arrayContaining(['api', 'worker']));
-    for (const name of imageServices()) expect(resolvedEnvironment(service(name), CALLER).NODE_ENV, name).toBe('production');
+    for (const name of imageServices()) expect(resolvedEnvironment(service(name), OPERATOR_ENV).NODE_ENV, name).toBe('production');
     expect(dockerfile.final.env.get('NODE_ENV')).toBe('production');
   });
 
@@ -92,7 +80,7 @@ describe('docker-compose.yml', () => {
   ] as const)('gives the %s a healthcheck: node (the slim image has no curl) asking /healthz on its %s', (name, portVariable, portOf) => {
     const [program, flag, script = '', ...rest] = healthcheckArgs(service(name), name);
     expect([program, flag, rest]).toEqual(['node', '-e', []]);
-    const config = loadConfig(resolvedEnvironment(service(name), CALLER), { role: name });
+    const config = loadConfig(resolvedEnvironment(service(name), OPERATOR_ENV), { role: name });
     expect(portOf(config), `${portVariable} is set for the ${name}`).toBeDefined();
     expect(['0.0.0.0', '127.0.0.1'], 'the server answers on the loopback the check asks').toContain(config.host);
     expect(script).toContain("'http://127.0.0.1:' + ");
@@ -121,12 +109,12 @@ describe('docker-compose.yml', () => {
   it('refuses to start without ADMIN_TOKEN, which the api needs in production, and passes it to the api only', () => {
     expect(() => resolvedEnvironment(service('api'))).toThrow(/ADMIN_TOKEN/);
     expect(() => resolvedEnvironment(service('api'), { ADMIN_TOKEN: '' })).toThrow(/ADMIN_TOKEN/);
-    expect(loadConfig(resolvedEnvironment(service('api'), CALLER), { role: 'api' }).adminToken).toBe(CALLER.ADMIN_TOKEN);
-    expect(resolvedEnvironment(service('worker'), CALLER)).not.toHaveProperty('ADMIN_TOKEN');
+    expect(loadConfig(resolvedEnvironment(service('api'), OPERATOR_ENV), { role: 'api' }).adminToken).toBe(OPERATOR_ENV.ADMIN_TOKEN);
+    expect(resolvedEnvironment(service('worker'), OPERATOR_ENV)).not.toHaveProperty('ADMIN_TOKEN');
   });
 
   it('publishes the port the api listens on, on every interface of its container', () => {
-    const config = loadConfig(resolvedEnvironment(service('api'), CALLER));
+    const config = loadConfig(resolvedEnvironment(service('api'), OPERATOR_ENV));
     expect(config.host).toBe('0.0.0.0');
     const ports = service('api').ports;
     expect(Array.isArray(ports) && ports.map(containerPort)).toEqual([config.port]);
@@ -143,12 +131,12 @@ describe('docker-compose.yml', () => {
   it('gives SIGTERM time to drain: stop_grace_period on api and worker, longer than the api shutdown timeout', () => {
     const apiGrace = durationMs(service('api').stop_grace_period);
     const workerGrace = durationMs(service('worker').stop_grace_period);
-    expect(apiGrace).toBeGreaterThan(loadConfig(resolvedEnvironment(service('api'), CALLER)).shutdownTimeoutMs);
+    expect(apiGrace).toBeGreaterThan(loadConfig(resolvedEnvironment(service('api'), OPERATOR_ENV)).shutdownTimeoutMs);
     expect(workerGrace).toBeGreaterThan(10_000); // Docker's default, which would cut jobs in flight
   });
 
   it('runs the worker entry point that the build produces, and the api on the image default', () => {
-    const [program, script = '', ...rest] = commandArgs(service('worker').command);
+    const [program, script = '', ...rest] = commandArgs(service('worker').command, 'worker.command');
     expect(program).toBe('node');
     expect(rest).toEqual([]);
     expect(script).toBe('apps/worker/dist/main.js');
@@ -159,7 +147,7 @@ describe('docker-compose.yml', () => {
 
   describe('redis', () => {
     const redis = service('redis');
-    const args = commandArgs(redis.command);
+    const args = commandArgs(redis.command, 'redis.command');
     const configPath = args[1] ?? '';
     const overrides = new Map<string, string[]>();
     for (let index = 2; index < args.length; ) {
@@ -202,7 +190,7 @@ describe('docker-compose.yml', () => {
     });
 
     it('has a healthcheck that pings it', () => {
-      const test = commandArgs(asRecord(redis.healthcheck, 'redis.healthcheck').test).join(' ');
+      const test = commandArgs(asRecord(redis.healthcheck, 'redis.healthcheck').test, 'redis.healthcheck.test').join(' ');
       expect(test).toMatch(/redis-cli\b.*\bping\b/);
     });
   });

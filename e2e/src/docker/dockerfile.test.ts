@@ -6,25 +6,16 @@
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dockerfilePath } from './compose-file.js';
-import { parseDockerfile, repoPathIn } from './dockerfile.js';
+import { repoPathIn } from './dockerfile.js';
+import { dockerfile, scriptInImage } from './image.js';
 import { inRepo, readRepoFile, workspaceNamed, workspaces } from './repo-files.js';
 
-const dockerfile = parseDockerfile(readRepoFile(dockerfilePath()));
 /** The last Node line past its end of life (Node 20, 2026-04-30): the image must be newer. */
 const MAX_END_OF_LIFE_NODE = 20;
 /** Debian releases with regular security support, for the image's `node:N-DEBIAN-slim` variant. */
 const SUPPORTED_DEBIAN = ['trixie'];
 
-function scriptInImage(script: string): string | undefined {
-  return repoPathIn(dockerfile.final, posix.resolve(dockerfile.final.workdir, script));
-}
-
 describe('Dockerfile', () => {
-  it('has a build stage and a runtime stage, the last one', () => {
-    expect(dockerfile.final).not.toBe(dockerfile.stage('build'));
-  });
-
   it('starts every stage from one supported Node LTS image, that the docs name and "engines" admits', () => {
     const images = new Set(dockerfile.stages.map((stage) => stage.image));
     expect(images.size, `one base image for every stage, not ${[...images].join(', ')}`).toBe(1);

@@ -4,12 +4,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { dockerfilePath } from './compose-file.js';
-import { parseDockerfile } from './dockerfile.js';
 import { contextExcludes, copyGlobTakes, repoContextExcludes } from './dockerignore.js';
-import { inRepo, readRepoFile, repoFiles, workspaces } from './repo-files.js';
+import { dockerfile } from './image.js';
+import { inRepo, repoFiles, workspaces } from './repo-files.js';
 
-const dockerfile = parseDockerfile(readRepoFile(dockerfilePath()));
 const excluded = repoContextExcludes();
 
 /** The repository files a COPY source from the context takes: a file, a directory's files, or a glob's matches. */

@@ -7,14 +7,12 @@
 import { freePort, runOwned } from '@msgpipe/redis-server';
 import { API_MAIN, NodeProcess, testRedisUrl, Timeouts, uniquePrefix, WORKER_MAIN } from '@msgpipe/testkit';
 import { describe, expect, it } from 'vitest';
-import { healthcheckArgs, resolvedEnvironment, service } from './compose-file.js';
-
-const CALLER = { ADMIN_TOKEN: 'the-operators-admin-token' };
+import { healthcheckArgs, OPERATOR_ENV, resolvedEnvironment, service } from './compose-file.js';
 
 /** The service's container environment, pointed at the test's Redis and a free port of this machine. */
 async function containerEnv(name: string, portVariable: string): Promise<Record<string, string>> {
   return {
-    ...resolvedEnvironment(service(name), CALLER),
+    ...resolvedEnvironment(service(name), OPERATOR_ENV),
     REDIS_URL: testRedisUrl(),
     REDIS_PREFIX: uniquePrefix(`healthcheck-${name}`),
     HOST: '127.0.0.1',
