@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoPathIn } from './dockerfile.js';
+import { parseDockerfile, repoPathIn } from './dockerfile.js';
 import { dockerfile, scriptInImage } from './image.js';
 import { inRepo, readRepoFile, workspaceNamed, workspaces } from './repo-files.js';
 
@@ -131,5 +131,13 @@ describe('Dockerfile', () => {
         expect(inImage('lua'), `${workspace}/lua is read at run time but is not in the final image`).toBe(`${workspace}/lua`);
       }
     }
+  });
+});
+
+describe('parseDockerfile', () => {
+  it('keeps the spaces inside the words of an exec-form CMD or COPY', () => {
+    const parsed = parseDockerfile('FROM node AS base\nCOPY ["docs/a b.md", "/srv/"]\nCMD ["node", "-e", "console.log(1 + 2)"]\n');
+    expect(parsed.final.cmd).toEqual(['node', '-e', 'console.log(1 + 2)']);
+    expect(parsed.copies[0]?.sources.map((source) => source.written)).toEqual(['docs/a b.md']);
   });
 });

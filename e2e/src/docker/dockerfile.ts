@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
-import { Add, Cmd, Copy, DockerfileParser, Env, From, type Instruction, Run, User, Workdir } from 'dockerfile-ast';
+import { Add, Cmd, Copy, DockerfileParser, Env, From, type Instruction, type JSONInstruction, Run, User, Workdir } from 'dockerfile-ast';
 import { inRepo } from './repo-files.js';
 
 interface Placement {
@@ -47,6 +47,15 @@ export interface Dockerfile {
 /** COPY flags that change which files land where, which this model does not follow. */
 const UNFOLLOWED_COPY_FLAGS = new Set(['parents', 'exclude']);
 
+/**
+ * The words of an exec-form (JSON) instruction, undefined for the shell form. Parsed from the
+ * instruction's text because dockerfile-ast's JSON strings drop the spaces inside a word.
+ */
+function execForm(instruction: JSONInstruction): string[] | undefined {
+  if (instruction.getJSONStrings().length === 0) return undefined;
+  return (JSON.parse(instruction.getArgumentsContent() ?? '[]') as unknown[]).map(String);
+}
+
 const isRepoFile = (path: string | undefined): boolean => path !== undefined && existsSync(inRepo(path)) && statSync(inRepo(path)).isFile();
 
 /**
@@ -86,8 +95,7 @@ function applyCopy(copy: Copy, stage: Stage, stages: Stage[], line: number): Cop
   const flags = copy.getFlags();
   const unfollowed = flags.filter((flag) => UNFOLLOWED_COPY_FLAGS.has(flag.getName()));
   if (unfollowed.length > 0 || copy.getHeredocs().length > 0) throw new Error(`${where}: COPY --parents, --exclude and heredocs are not followed`);
-  const json = copy.getJSONStrings();
-  const words = json.length > 0 ? json.map((word) => word.getJSONValue()) : copy.getArguments().map((word) => word.getValue());
+  const words = execForm(copy) ?? copy.getArguments().map((word) => word.getValue());
   if (words.some((word) => word.includes('$'))) throw new Error(`${where}: variables in COPY are not followed`);
   const from = flags.find((flag) => flag.getName() === 'from')?.getValue() ?? undefined;
   const origin = from === undefined ? undefined : stages.find((candidate) => candidate.name === from);
@@ -111,10 +119,8 @@ function applyInstruction(instruction: Instruction, stage: Stage, line: number):
   else if (instruction instanceof Env) for (const property of instruction.getProperties()) stage.env.set(property.getName(), property.getValue() ?? '');
   else if (instruction instanceof User) stage.user = instruction.getArgumentsContent()?.split(':')[0];
   else if (instruction instanceof Run) stage.runs.push({ line, command: instruction.getArgumentsContent() ?? '', placements: [...stage.placements] });
-  else if (instruction instanceof Cmd) {
-    const json = instruction.getJSONStrings();
-    stage.cmd = json.length > 0 ? json.map((word) => word.getJSONValue()) : ['/bin/sh', '-c', instruction.getArgumentsContent() ?? ''];
-  } else if (instruction instanceof Add) throw new Error(`Dockerfile:${line}: use COPY (only COPY is followed)`);
+  else if (instruction instanceof Cmd) stage.cmd = execForm(instruction) ?? ['/bin/sh', '-c', instruction.getArgumentsContent() ?? ''];
+  else if (instruction instanceof Add) throw new Error(`Dockerfile:${line}: use COPY (only COPY is followed)`);
 }
 
 export function parseDockerfile(text: string): Dockerfile {
