@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_IPV6_RATE_LIMIT_PREFIX } from './ip.js';
 import { MAX_BATCH_MESSAGES } from './job-data.js';
+import { tracingConfigOf, tracingEnvShape, type TracingConfig } from './tracing-config.js';
 import { parseTrustProxy } from './trust-proxy.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -172,6 +173,8 @@ export const envSchema = z.object({
     .enum(['max_completion_tokens', 'max_tokens'], { error: 'expected max_completion_tokens or max_tokens' })
     .default('max_completion_tokens'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  ACCESS_LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  ...tracingEnvShape,
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
   LOCAL_REDIS_PORT: integer(1, 65_535).default(6390),
   LOCAL_REDIS_DIR: z.string().default('.data/redis'),
@@ -278,6 +281,10 @@ export interface Config {
     readonly maxResponseBytes: number;
   };
   readonly logLevel: Env['LOG_LEVEL'];
+  /** The level of the API's line per request: below LOG_LEVEL (or silent) turns those lines off. */
+  readonly accessLogLevel: Env['ACCESS_LOG_LEVEL'];
+  /** OpenTelemetry tracing from the standard OTEL_* variables; undefined: off. */
+  readonly tracing: TracingConfig | undefined;
   readonly shutdownTimeoutMs: number;
   readonly localRedisPort: number;
   /** The launcher's Redis data directory, relative to the repository root unless absolute. */
@@ -354,6 +361,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { role }: LoadO
       maxResponseBytes: e.RESPONSE_MAX_BYTES,
     },
     logLevel: e.LOG_LEVEL,
+    accessLogLevel: e.ACCESS_LOG_LEVEL,
+    tracing: tracingConfigOf(e),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     localRedisPort: e.LOCAL_REDIS_PORT,
     localRedisDir: e.LOCAL_REDIS_DIR,

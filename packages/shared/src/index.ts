@@ -28,6 +28,8 @@ export {
 } from './redis.js';
 export { explainConnectionErrors, redisErrorHint, withRedisHint } from './redis-error-hints.js';
 export { Retention } from './retention.js';
+export { isRequestId, isTraceparent, isTracestate, MAX_TRACESTATE_CHARS, REQUEST_ID_PATTERN, type TraceCarrier } from './trace-context.js';
+export { tracingConfigOf, type OtlpProtocol, type TraceSampler, type TracingConfig } from './tracing-config.js';
 export { StatsStore, type DayCount, type MinuteCount, type Sender, type StatsSnapshot } from './stats.js';
 export { dayExpiresAt, lastDays, lastMinutes, minuteExpiresAt, utcDay, utcMinute } from './stats-time.js';
 export { parseTrustProxy, resolveClientIp, TrustedProxies } from './trust-proxy.js';

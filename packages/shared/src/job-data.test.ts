@@ -55,3 +55,27 @@ describe('job data of one message (format 1)', () => {
     expect(() => singleMessageOf(data, 'msg-1')).toThrow(detail);
   });
 });
+
+describe('what a message carries for logs and traces', () => {
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const carried = { requestId: 'req-1', traceparent, tracestate: 'vendor=1' };
+
+  it('keeps a valid request id and trace context, in both formats', () => {
+    expect(singleMessageOf(message(1, carried), 'msg-1')).toEqual(message(1, carried));
+    expect(batchMessagesOf({ v: BATCH_FORMAT, messages: [message(1, carried), message(2)] })).toEqual([message(1, carried), message(2)]);
+  });
+
+  it.each([
+    ['a request id too long', { requestId: 'r'.repeat(129) }, 'requestId'],
+    ['a request id with a newline', { requestId: 'a\nb' }, 'requestId'],
+    ['a traceparent too long', { traceparent: `${traceparent}-${'0'.repeat(200)}` }, 'traceparent'],
+    ['a traceparent that is not text', { traceparent: 42 }, 'traceparent'],
+    ['a tracestate too long', { tracestate: 'v='.padEnd(600, 'x') }, 'tracestate'],
+  ])('drops %s, and still takes the message', (_, fields, name) => {
+    const parsed = singleMessageOf(message(1, { ...carried, ...fields }), 'msg-1');
+    expect(parsed[name as keyof typeof parsed]).toBeUndefined();
+    expect(parsed).toMatchObject({ id: 'msg-1', message: 'hello 1' });
+    const [inBatch] = batchMessagesOf({ v: BATCH_FORMAT, messages: [message(1, { ...carried, ...fields })] });
+    expect(inBatch![name as keyof typeof inBatch]).toBeUndefined();
+  });
+});

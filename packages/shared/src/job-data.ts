@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { normalizeIp } from './ip.js';
 import type { MessageJob } from './queue.js';
+import { REQUEST_ID_PATTERN, TRACEPARENT_PATTERN, TRACESTATE_PATTERN } from './trace-context.js';
 
 /**
  * The formats of a message job's data. Format 1 is one MessageJob, with no version field, as
@@ -53,6 +54,20 @@ const MAX_MESSAGE_CHARS = 1_048_576;
 /** The longest error a failed message carries on to its own job (its history keeps it too). */
 const MAX_FAILURE_CHARS = 2000;
 
+/**
+ * What a message carries for logs and traces only. A value out of its bounds is dropped, not
+ * refused: a message is never failed for its telemetry, and its worker then logs and traces it
+ * as it would a message without one.
+ */
+function telemetryFields() {
+  const dropInvalid = (pattern: RegExp) => z.string().regex(pattern).optional().catch(undefined);
+  return {
+    requestId: dropInvalid(REQUEST_ID_PATTERN),
+    traceparent: dropInvalid(TRACEPARENT_PATTERN),
+    tracestate: dropInvalid(TRACESTATE_PATTERN),
+  };
+}
+
 const messageSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
   ip: z.string().max(64).refine((ip) => normalizeIp(ip) === ip, 'not a normalized IP address'),
@@ -60,6 +75,7 @@ const messageSchema = z.object({
   sendTime: z.iso.datetime({ precision: 3 }),
   attemptsBefore: z.number().int().min(0).max(1000).optional(),
   failure: z.string().max(MAX_FAILURE_CHARS).optional(),
+  ...telemetryFields(),
 });
 
 const batchSchema = z.object({

@@ -20,6 +20,11 @@ export interface MessageJob {
    * again: a failed job on the dashboard, as a message sent alone would be.
    */
   failure?: string;
+  /** The id of the request that sent it (X-Request-Id), for the worker's log lines. */
+  requestId?: string;
+  /** W3C trace context of its enqueue, when the API traces: the worker's spans continue that trace. */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 export const MESSAGE_JOB_NAME = 'message';
