@@ -9,6 +9,7 @@ import {
   loadConfig,
   StatsStore,
   type Config,
+  type Logger,
   type RedisClient,
 } from '@msgpipe/shared';
 import { testRedisUrl, uniquePrefix, waitFor } from '@msgpipe/testkit';
@@ -44,6 +45,8 @@ export async function startApi(
   env: Record<string, string> = {},
   redisUrl = testRedisUrl(),
   timeouts: Partial<HttpTimeouts> = {},
+  /** Where the app logs; default a silent logger (LOG_LEVEL in `env` aside). */
+  appLogger?: Logger,
 ): Promise<RunningApi> {
   const config = loadConfig({
     REDIS_URL: redisUrl,
@@ -52,7 +55,7 @@ export async function startApi(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const logger = createLogger({ name: 'api-test', level: config.logLevel, pretty: false });
+  const logger = appLogger ?? createLogger({ name: 'api-test', level: config.logLevel, pretty: false });
   const connections = openConnections(config, () => {}); // outages are what some tests are about
   const { redis, queues } = connections;
   await waitFor('the test Redis connections', () => redis.status === 'ready' && connections.completions.ready);

@@ -3,6 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { requestLog } from './access-log.js';
 import { adminAuthentication, adminCheck } from './admin-auth.js';
 import { AdminAuthThrottle } from './admin-auth-throttle.js';
 import { adminOnly } from './admin-only.js';
@@ -79,6 +80,8 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
   };
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalid });
+  // First, so every answer carries the request id and the access log times everything.
+  app.use(requestLog({ logger, level: config.accessLogLevel }));
   app.use(httpMetrics(services.metrics));
   app.use(securityHeaders());
   app.use(clientIp(config.trustProxy));
@@ -110,7 +113,7 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
       // Hono's own refusals keep their status (a 4xx of its choosing) under one code.
       return errorResponse(c, new AppError('bad_request', error.message || 'Bad request.'), {}, error.status as ContentfulStatusCode);
     }
-    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
+    logger.error({ err: error, requestId: c.get('requestId'), method: c.req.method, path: c.req.path }, 'request failed');
     // Redis trouble that escaped redisWork (a new route that forgot it) is still a 503, not a 500.
     if (isRedisUnavailableError(error)) return errorResponse(c, new UnavailableError());
     return errorResponse(c, new AppError('internal', 'Something went wrong on our side.'));

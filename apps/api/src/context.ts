@@ -13,6 +13,8 @@ export type AppEnv = {
   Bindings: HttpBindings;
   Variables: {
     clientIp: string;
+    /** X-Request-Id: the client's when valid, else generated (see request-id.ts). */
+    requestId: string;
     /** The error code of an error response, for the metrics. */
     errorCode?: string;
   };

@@ -12,7 +12,8 @@ export interface MessageView {
   error?: string;
 }
 
-export const fromJob = (job: MessageJob, status: MessageStatus): MessageView => ({ ...job, status });
+/** Named fields only: a job also carries what its sender is not shown (its trace context, the retries' bookkeeping). */
+export const fromJob = ({ id, message, ip, sendTime }: MessageJob, status: MessageStatus): MessageView => ({ id, status, message, ip, sendTime });
 
 export const fromHistory = ({ id, status, message, sendTime, response, respondedAt, error }: HistoryEntry, ip: string): MessageView => ({
   id,

@@ -56,7 +56,13 @@ export function createAbandonedJobEnder({ recorder, records, handOn, metrics, lo
     const recorded = await Promise.all(messages.map((message) => records.isRecorded(message.ip, message.id)));
     const unended = messages.filter((_, index) => !recorded[index]);
     logger.warn(
-      { job: job.id, reason: job.deferredFailure, stalls: job.stalledCounter, ids: unended.map((message) => message.id) },
+      {
+        job: job.id,
+        reason: job.deferredFailure,
+        stalls: job.stalledCounter,
+        ids: unended.map((message) => message.id),
+        requestIds: unended.flatMap((message) => message.requestId ?? []),
+      },
       'job failed by BullMQ: its messages not answered yet end failed',
     );
     await Promise.all(unended.map((message) => end(job, message)));

@@ -55,7 +55,7 @@ export function createMessageAttempt({ responder, recorder, history, logger, met
   }
 
   return async (data, attempt, isLast) => {
-    const { id, ip, message, sendTime } = data;
+    const { id, ip, message, sendTime, requestId } = data;
     let response: string;
     try {
       // Handed on by a batch, which logged the failure's detail.
@@ -64,10 +64,12 @@ export function createMessageAttempt({ responder, recorder, history, logger, met
     } catch (error) {
       if (!isLast(error)) throw error;
       const detail = error instanceof PermanentResponderError ? error.detail : undefined;
-      logger.warn({ id, attempts: attempt, err: describeError(error), detail }, 'message failed for good');
+      logger.warn({ id, requestId, attempts: attempt, err: describeError(error), detail }, 'message failed for good');
       await record(ip, { id, message, sendTime, status: 'failed', error: failureReasonOf(error), respondedAt: new Date().toISOString() });
       throw error;
     }
     await record(ip, { id, message, sendTime, status: 'completed', response, respondedAt: new Date().toISOString() });
+    // At debug: one line per message is more than a busy worker should write by default.
+    logger.debug({ id, requestId, attempts: attempt }, 'message answered');
   };
 }

@@ -51,7 +51,7 @@ export function createBatchProcessor({ attempt, records, metrics, logger, maxAtt
       if (isPermanentFailure(error) || number >= maxAttempts) {
         // Its job of its own knows only the reason: the detail is logged here, with the id.
         const detail = error instanceof PermanentResponderError ? error.detail : undefined;
-        logger.warn({ id: message.id, attempts: number, err: describeError(error), detail }, 'message of a batch failed for good');
+        logger.warn({ id: message.id, requestId: message.requestId, attempts: number, err: describeError(error), detail }, 'message of a batch failed for good');
         await handOn(batch, { ...handedOn, failure: failureReasonOf(error) }, 0);
       } else {
         await handOn(batch, handedOn, responderBackoffStrategy(number, undefined, error as Error));

@@ -1,4 +1,4 @@
-import type { HistoryEntry, HistoryStore } from '@msgpipe/shared';
+import type { HistoryEntry, HistoryStore, MessageJob } from '@msgpipe/shared';
 import type { MessageQueues } from '../message-queues.js';
 import type { MessageWaiters, Outcome, Waiting } from '../message-waiters.js';
 import type { ApiMetrics } from '../metrics.js';
@@ -15,6 +15,8 @@ export interface Submission {
   idempotencyKey?: string;
   /** How long to wait for the answer (`?wait`), if at all. */
   waitMs?: number;
+  /** The request's X-Request-Id: the worker's log lines about the message carry it. */
+  requestId?: string;
 }
 
 /**
@@ -76,7 +78,7 @@ export class Intake {
     }
   }
 
-  async #submit({ ip, message, idempotencyKey, waitMs }: Submission, reservation: Reservation): Promise<SubmitResult> {
+  async #submit({ ip, message, idempotencyKey, waitMs, requestId }: Submission, reservation: Reservation): Promise<SubmitResult> {
     const { admission, queues, redisWork } = this.#deps;
     const planned: AcceptedMessage = { id: reservation.id, ip, sendTime: new Date(this.#now()).toISOString() };
     const idempotency = idempotencyKey === undefined ? undefined : { clientKey: idempotencyKey, planned };
@@ -92,7 +94,8 @@ export class Intake {
       return entry ? { kind: 'finished', message: accepted, entry, rate } : { kind: 'repeat', message: accepted, rate };
     }
     // An unconfirmed claim's message may be in a batch already: it goes alone, its id as job id.
-    const job = { ...accepted, message };
+    const job: MessageJob = { ...accepted, message };
+    if (requestId !== undefined) job.requestId = requestId;
     const enqueue = claim?.kind === 'unconfirmed' ? () => queues.enqueue(job) : () => reservation.commit(job);
     const enqueued = this.#enqueue(accepted, enqueue, claim, waitMs);
     if (claim?.kind === 'new') this.#track(claim.key, enqueued);

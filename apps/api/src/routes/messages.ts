@@ -111,7 +111,7 @@ export function messageRoutes(services: Services) {
     const waitMs = validField(SubmitQuery.shape.wait, c.req.query('wait'), 'invalid_query');
     const idempotencyKey = validField(SubmitHeaders.shape['Idempotency-Key'], c.req.header('idempotency-key'), 'invalid_idempotency_key');
     const message = await readMessage(c.req, config.messageMaxBytes);
-    return respond(c, await intake.submit({ ip: c.get('clientIp'), message, idempotencyKey, waitMs }));
+    return respond(c, await intake.submit({ ip: c.get('clientIp'), message, idempotencyKey, waitMs, requestId: c.get('requestId') }));
   });
   return routes
     .openapi(read, async (c) => {

@@ -36,7 +36,9 @@ describe('POST /v1/messages', () => {
     expect(response.headers.location).toBe(`/v1/messages/${body.id}`);
 
     const job = await api.queues.queues[0]!.getJob(body.id);
-    expect(job?.data).toEqual({ id: body.id, ip: '127.0.0.5', message: 'hello', sendTime: body.sendTime });
+    // With the request's id, for the worker's log lines about it (the one the answer carries).
+    const requestId = response.headers['x-request-id'];
+    expect(job?.data).toEqual({ id: body.id, ip: '127.0.0.5', message: 'hello', sendTime: body.sendTime, requestId });
   });
 
   it('accepts a form-encoded message, decoding + and percent escapes as UTF-8', async () => {
