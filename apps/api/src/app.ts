@@ -36,6 +36,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { statsRoutes } from './routes/stats.js';
 import { streamRoutes } from './routes/stream.js';
 import { securityHeaders } from './security-headers.js';
+import type { ApiTracing } from './telemetry.js';
 
 export interface AppDeps {
   config: Config;
@@ -47,12 +48,14 @@ export interface AppDeps {
   /** `/v1/stream` (and `?wait`): the pub/sub subscriber. */
   completions: CompletionStream;
   logger: Logger;
+  /** OpenTelemetry spans of requests and enqueues, when tracing is on (see telemetry.ts). */
+  tracing?: ApiTracing;
 }
 
 /** SPEC: a Redis outage answers 503 within 2 s; leave room for the response itself. */
 const REDIS_DEADLINE_MS = 1800;
 
-export function createApp({ config, redis, queues, waiters, completions, logger }: AppDeps): Hono<AppEnv> {
+export function createApp({ config, redis, queues, waiters, completions, logger, tracing }: AppDeps): Hono<AppEnv> {
   const keys = new KeySchema(config.redis.prefix, { ipv6RateLimitPrefix: config.ipv6RateLimitPrefix });
   const redisWork: Services['redisWork'] = (work) => withinDeadline(redis, REDIS_DEADLINE_MS, work);
   const history = new HistoryStore(redis, keys);
@@ -72,7 +75,7 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
     streamLeases: new StreamLeases(redis, keys, config.streamsPerIp),
     history,
     stats: new StatsStore(redis, keys, config),
-    intake: new Intake({ queues, history, admission, idempotency, waiters, metrics, redisWork }),
+    intake: new Intake({ queues, history, admission, idempotency, waiters, metrics, redisWork, tracing }),
     metrics,
     authenticateAdmin,
     adminOnly: adminOnly(authenticateAdmin),
@@ -82,6 +85,7 @@ export function createApp({ config, redis, queues, waiters, completions, logger 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalid });
   // First, so every answer carries the request id and the access log times everything.
   app.use(requestLog({ logger, level: config.accessLogLevel }));
+  if (tracing) app.use(tracing.middleware);
   app.use(httpMetrics(services.metrics));
   app.use(securityHeaders());
   app.use(clientIp(config.trustProxy));

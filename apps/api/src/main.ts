@@ -3,6 +3,7 @@ import { createLogger, loadConfigOrExit, redactRedisUrl } from '@msgpipe/shared'
 import { createApp } from './app.js';
 import { openConnections } from './connections.js';
 import { startHttpServer } from './http-server.js';
+import { startTelemetry } from './telemetry.js';
 
 // With NODE_ENV=production a missing ADMIN_TOKEN stops the process here (exit 78).
 const loaded = loadConfigOrExit(process.env, { role: 'api' });
@@ -10,8 +11,10 @@ const logger = createLogger({ name: 'api', level: loaded.logLevel });
 // Outside production an unset ADMIN_TOKEN is generated and logged once, so an operator can still get in.
 const config = loaded.adminToken ? loaded : { ...loaded, adminToken: randomBytes(24).toString('base64url') };
 if (!loaded.adminToken) logger.warn(`ADMIN_TOKEN is not set; this process generated one: ${config.adminToken}`);
+// Before anything that makes spans: off (no OTEL_* variable asks for it), it loads nothing.
+const tracing = await startTelemetry(config.tracing, logger);
 const connections = openConnections(config, (error, connection) => logger.warn({ err: error.message, connection }, 'redis connection error'));
-const app = createApp({ config, ...connections, logger });
+const app = createApp({ config, ...connections, logger, tracing });
 
 /**
  * How long the API waits for Redis before it listens: long enough that the first requests
@@ -61,9 +64,20 @@ async function shutdown(signal: string): Promise<void> {
     new Promise<false>((resolve) => setTimeout(resolve, REDIS_CLOSE_GRACE_MS, false).unref()),
   ]);
   if (!closed) logger.warn('redis connections did not close in time (is Redis down?); stopping anyway');
+  await flushTraces();
   clearTimeout(forced);
   logger.info('api stopped');
   process.exit(0);
+}
+
+/** How long a stop waits for the last spans to reach the collector. */
+const TRACES_FLUSH_GRACE_MS = 2000;
+
+/** The spans of the last requests go out before the process ends; a collector that is down does not hold the stop up. */
+async function flushTraces(): Promise<void> {
+  if (!tracing) return;
+  const grace = new Promise<void>((resolve) => setTimeout(resolve, TRACES_FLUSH_GRACE_MS).unref());
+  await Promise.race([tracing.shutdown().catch((error: Error) => logger.warn({ err: error.message }, 'traces not flushed')), grace]);
 }
 
 /** Stops listening and answers the requests in flight. */

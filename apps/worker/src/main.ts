@@ -2,6 +2,7 @@ import { createLogger, createRedis, loadConfigOrExit, redactRedisUrl } from '@ms
 import { serveMetrics } from './metrics-server.js';
 import { createResponder } from './responders/index.js';
 import type { Responder } from './responders/responder.js';
+import { startTelemetry } from './telemetry.js';
 import { workerHealth } from './worker-health.js';
 import { createWorker } from './worker.js';
 
@@ -15,9 +16,11 @@ try {
   process.exit(78); // EX_CONFIG, as for a bad environment variable
 }
 const logger = createLogger({ name: 'worker', level: config.logLevel });
+// Before the worker is built: off (no OTEL_* variable asks for it), it loads nothing.
+const tracing = await startTelemetry(config.tracing, logger);
 const connection = createRedis(config.redis, 'worker', 'msgpipe-worker');
 connection.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
-const worker = createWorker({ config, connection, logger, responder, partitions: config.workerPartitions });
+const worker = createWorker({ config, connection, logger, responder, partitions: config.workerPartitions, tracing });
 worker
   .ready()
   .then(() => logger.info({ redis: redactRedisUrl(config.redis.url), concurrency: config.workerConcurrency, queues: worker.workers.map((queue) => queue.name) }, 'worker consuming'))
@@ -47,6 +50,16 @@ async function closeRedis(): Promise<void> {
   connection.disconnect();
 }
 
+/** How long a stop waits for the last spans to reach the collector. */
+const TRACES_FLUSH_GRACE_MS = 2000;
+
+/** The last messages' spans go out before the process ends; a collector that is down does not hold the stop up. */
+async function flushTraces(): Promise<void> {
+  if (!tracing) return;
+  const grace = new Promise<void>((resolve) => setTimeout(resolve, TRACES_FLUSH_GRACE_MS).unref());
+  await Promise.race([tracing.shutdown().catch((error: Error) => logger.warn({ err: error.message }, 'traces not flushed')), grace]);
+}
+
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
@@ -55,6 +68,7 @@ async function shutdown(signal: string): Promise<void> {
   await worker.close();
   await metricsServer?.close();
   await closeRedis();
+  await flushTraces();
   logger.info('worker stopped');
   process.exit(0);
 }

@@ -32,6 +32,7 @@ import { RepeatedErrorLog } from './repeated-error-log.js';
 import { CachingResponder } from './response-cache.js';
 import { createResponder } from './responders/index.js';
 import type { Responder } from './responders/responder.js';
+import type { WorkerTracing } from './telemetry.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -48,6 +49,8 @@ export interface WorkerDeps {
   partitions?: readonly number[];
   /** The name the ops page shows for this process; default workerName(). */
   name?: string;
+  /** Spans per message, responder call, record and batch, when tracing is on (see telemetry.ts). */
+  tracing?: WorkerTracing;
 }
 
 /**
@@ -79,7 +82,7 @@ export class MessageWorker {
   readonly #shutdownTimeoutMs: number;
   readonly #retryQueues = new Map<number, Queue<MessageJob>>();
 
-  constructor({ config, connection, logger, responder = createResponder(config), partitions, name = workerName() }: WorkerDeps) {
+  constructor({ config, connection, logger, responder = createResponder(config), partitions, name = workerName(), tracing }: WorkerDeps) {
     this.name = name;
     this.#logger = logger;
     this.#shutdownTimeoutMs = config.shutdownTimeoutMs;
@@ -87,7 +90,16 @@ export class MessageWorker {
     const records = new RefusalAwareRecorder(connection, keys, { history: config.history, onlineWindowSeconds: config.onlineWindowSeconds });
     const recorder = new GroupCommitRecorder(records);
     const history = new HistoryStore(connection, keys);
-    const attempt = createMessageAttempt({ responder: this.#wrap(responder, config, connection, keys), recorder, history, logger, metrics: this.metrics });
+    const wrapped = this.#wrap(responder, config, connection, keys);
+    // Tracing off, nothing is wrapped: a message pays nothing for it.
+    const attemptOnce = createMessageAttempt({
+      responder: tracing ? tracing.responder(wrapped) : wrapped,
+      recorder: tracing ? tracing.recorder(recorder) : recorder,
+      history,
+      logger,
+      metrics: this.metrics,
+    });
+    const attempt = tracing ? tracing.attempt(attemptOnce) : attemptOnce;
     const maxAttempts = config.responderPolicy.attempts;
     const consumed = partitions ?? Array.from({ length: config.queuePartitions }, (_, partition) => partition);
     // WORKER_PARTITIONS may name partitions beyond QUEUE_PARTITIONS (draining them): by name, not by count.
@@ -100,7 +112,8 @@ export class MessageWorker {
       if (partition === undefined) throw new Error(`a batch from ${batch.queueName}, which this worker does not consume`);
       await this.#retryQueue(partition, config, connection).add(MESSAGE_JOB_NAME, message, { jobId: message.id, delay: delayMs });
     };
-    const processBatch = createBatchProcessor({ attempt, records, metrics: this.metrics, logger, maxAttempts, limit: messagesInFlight, handOn });
+    const processEachOfBatch = createBatchProcessor({ attempt, records, metrics: this.metrics, logger, maxAttempts, limit: messagesInFlight, handOn });
+    const processBatch = tracing ? tracing.batch(processEachOfBatch) : processEachOfBatch;
     const processor = retryRefusedRecords(createProcessor({ attempt, history, metrics: this.metrics, maxAttempts, processBatch, limit: messagesInFlight }));
     const endAbandoned = createAbandonedJobEnder({ recorder, records, handOn, metrics: this.metrics, logger });
     this.workers = consumed.map((partition) => {

@@ -23,6 +23,8 @@ export type EnvOverrides = Record<string, string | undefined>;
 export function childEnv(overrides: EnvOverrides): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info' };
   for (const name of POINTING_ELSEWHERE) delete env[name];
+  // A developer's OTEL_* (a collector of theirs) would trace the test's processes there too.
+  for (const name of Object.keys(env)) if (name.startsWith('OTEL_')) delete env[name];
   return withOverrides(env, overrides);
 }
 

@@ -2,6 +2,7 @@ import type { HistoryEntry, HistoryStore, MessageJob } from '@msgpipe/shared';
 import type { MessageQueues } from '../message-queues.js';
 import type { MessageWaiters, Outcome, Waiting } from '../message-waiters.js';
 import type { ApiMetrics } from '../metrics.js';
+import type { EnqueueTracing } from '../telemetry.js';
 import type { Reservation } from './group-commit.js';
 import type { Admission } from './admission.js';
 import { IdempotencyKeys, type AcceptedMessage, type Claim } from './idempotency.js';
@@ -42,6 +43,8 @@ export interface IntakeDeps {
   redisWork<T>(work: () => Promise<T>): Promise<T>;
   /** The clock a message's send time is read from. */
   now?: () => number;
+  /** Enqueue spans, and the trace context each job carries, when tracing is on. */
+  tracing?: EnqueueTracing;
 }
 
 /**
@@ -79,7 +82,7 @@ export class Intake {
   }
 
   async #submit({ ip, message, idempotencyKey, waitMs, requestId }: Submission, reservation: Reservation): Promise<SubmitResult> {
-    const { admission, queues, redisWork } = this.#deps;
+    const { admission, queues, redisWork, tracing } = this.#deps;
     const planned: AcceptedMessage = { id: reservation.id, ip, sendTime: new Date(this.#now()).toISOString() };
     const idempotency = idempotencyKey === undefined ? undefined : { clientKey: idempotencyKey, planned };
     const { rate, claim } = await redisWork(() => admission.admit({ ip, idempotency }));
@@ -96,7 +99,9 @@ export class Intake {
     // An unconfirmed claim's message may be in a batch already: it goes alone, its id as job id.
     const job: MessageJob = { ...accepted, message };
     if (requestId !== undefined) job.requestId = requestId;
-    const enqueue = claim?.kind === 'unconfirmed' ? () => queues.enqueue(job) : () => reservation.commit(job);
+    const send = claim?.kind === 'unconfirmed' ? (sent: MessageJob) => queues.enqueue(sent) : (sent: MessageJob) => reservation.commit(sent);
+    // With tracing off this is the one branch a message pays for it.
+    const enqueue = tracing ? () => tracing.enqueue(accepted.id, (carrier) => send({ ...job, ...carrier })) : () => send(job);
     const enqueued = this.#enqueue(accepted, enqueue, claim, waitMs);
     if (claim?.kind === 'new') this.#track(claim.key, enqueued);
     const waiting = await enqueued;
