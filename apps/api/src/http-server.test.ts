@@ -8,6 +8,8 @@ import { RawClient, type RawResponse } from './raw-client.fixture.js';
 function expectJsonError(response: RawResponse | undefined, status: number, code: string): void {
   expectError(response, status, code);
   expect(response?.headers['content-type']).toBe('application/json');
+  // Every answer has a request id, these too: one of their own.
+  expect(response?.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 }
 
 describe('requests the app never sees are answered in the error shape', () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener, RequestError, type ServerType } from '@hono/node-server';
@@ -67,7 +68,8 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   const reason = STATUS_CODES[status];
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `Connection: close\r\n\r\n${body}`,
+      // A request id of its own, as every answer has: the request's own headers are not to be trusted (or were never read).
+      `X-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
   );
   // end() waits for the peer to read; a client that never does must not keep the socket.
   socket.setTimeout(1_000, () => socket.destroy());
@@ -80,7 +82,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
 function adapterError(error: unknown): Response {
   const [code, message]: [ErrorCode, string] =
     error instanceof RequestError ? ['bad_request', `The request is malformed: ${error.message}.`] : ['internal', 'Something went wrong on our side.'];
-  return new Response(errorBody(code, message), { status: STATUS_OF[code], headers: { 'content-type': 'application/json' } });
+  return new Response(errorBody(code, message), { status: STATUS_OF[code], headers: { 'content-type': 'application/json', 'x-request-id': randomUUID() } });
 }
 
 /** The API's HTTP server (@hono/node-server's request listener) with its slow-client defences; main.ts and the tests share it. */
