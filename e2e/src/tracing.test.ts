@@ -1,4 +1,4 @@
-import { postMessage, request, startPipeline, testRedisUrl, waitFor, type Pipeline } from '@msgpipe/testkit';
+import { postMessage, request, startPipeline, testRedisUrl, Timeouts, waitFor, type Pipeline } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 
@@ -177,5 +177,21 @@ describe('tracing off, the default protocol, and the spans at a stop', () => {
     expect(endings).toEqual(endings.map(() => ({ code: 0, signal: null })));
     const spans = await traceOfRequest(receiver, 'e2e-flushed');
     expect(new Set(spans.map((span) => span.service))).toEqual(new Set(['msgpipe-api', 'msgpipe-worker']));
+  });
+
+  it('a collector that is down costs no message: both processes answer, warn, and stop cleanly', async () => {
+    const closed = await OtlpReceiver.start();
+    await closed.close(); // a port that was just free: nothing listens there now
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: closed.url, OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_EXPORTER_OTLP_TIMEOUT: '500' };
+    const pipeline = await start({ redis: testRedisUrl(), label: 'tracing-down', env });
+    const response = await postMessage(pipeline.baseUrl, 'nobody collects this');
+    expect(response.status).toBe(202);
+    const id = response.json().id as string;
+    await waitFor('the message answered', async () => (await request(pipeline.baseUrl, `/v1/messages/${id}`)).json().status === 'completed');
+    for (const child of pipeline.processes) {
+      await waitFor(`${child.name} to warn that its spans did not go out`, () => /tracing: the OpenTelemetry SDK reports a problem/.test(child.output), { timeoutMs: Timeouts.drain });
+    }
+    const endings = await Promise.all(pipeline.processes.map((child) => child.stop('SIGTERM')));
+    expect(endings).toEqual(endings.map(() => ({ code: 0, signal: null })));
   });
 });

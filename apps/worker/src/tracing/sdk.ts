@@ -35,6 +35,17 @@ async function exporterOf(name: 'otlp' | 'console', protocol: TracingConfig['pro
   return new OTLPTraceExporter();
 }
 
+/** The SDK reports a failed export as the error in JSON, stack and all: its message and code suffice. */
+function diagnosticOf(message: string): { err: string; code?: string } {
+  try {
+    const { message: err, code } = JSON.parse(message) as { message?: unknown; code?: unknown };
+    if (typeof err === 'string') return typeof code === 'string' ? { err, code } : { err };
+  } catch {
+    // not JSON: a message of its own
+  }
+  return { err: message.slice(0, 500) };
+}
+
 /**
  * Starts tracing: W3C trace context, context kept across awaits (AsyncLocalStorage), spans sent
  * in batches. `serviceName` unless OTEL_SERVICE_NAME (or OTEL_RESOURCE_ATTRIBUTES) names another.
@@ -50,7 +61,7 @@ export async function startTracingSdk(config: TracingConfig, serviceName: string
     sampler: samplerOf(config),
     spanProcessors: exporters.map((exporter) => new BatchSpanProcessor({ exporter, scheduledDelayMillis: config.scheduleDelayMs, maxQueueSize: config.maxQueueSize })),
   });
-  const log = (message: string, ...args: unknown[]) => logger.warn({ detail: args.map(String).join(' ') || undefined }, `opentelemetry: ${message}`);
+  const log = (message: string) => logger.warn(diagnosticOf(message), 'tracing: the OpenTelemetry SDK reports a problem');
   diag.setLogger({ error: log, warn: log, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
