@@ -120,6 +120,16 @@ describe('tracing and request ids across the built API and worker', () => {
     expect(enqueueOf.size).toBe(ids.length);
   });
 
+  it("links a client's own trace context, rather than continuing it: only a trusted proxy's is a parent", async () => {
+    const callerTrace = '0af7651916cd43dd8448eb211c80319c';
+    const traceparent = `00-${callerTrace}-b7ad6b7169203331-01`;
+    await postMessage(pipeline.baseUrl, 'from a traced client', { headers: { 'x-request-id': 'e2e-client-trace', traceparent } });
+    const http = only(await traceOfRequest(receiver, 'e2e-client-trace'), 'POST /v1/messages');
+    expect(http.traceId).not.toBe(callerTrace);
+    expect(http.parentSpanId).toBeUndefined();
+    expect(http.links).toEqual([{ traceId: callerTrace, spanId: 'b7ad6b7169203331' }]);
+  });
+
   it('answers a request without an id, or with one out of bounds, with an id of its own', async () => {
     const plain = await request(pipeline.baseUrl, '/healthz');
     const tooLong = await request(pipeline.baseUrl, '/healthz', { headers: { 'x-request-id': 'x'.repeat(129) } });
@@ -193,5 +203,15 @@ describe('tracing off, the default protocol, and the spans at a stop', () => {
     }
     const endings = await Promise.all(pipeline.processes.map((child) => child.stop('SIGTERM')));
     expect(endings).toEqual(endings.map(() => ({ code: 0, signal: null })));
+  });
+
+  it("continues the trace of a proxy listed in TRUST_PROXY: the request's span is its child", async () => {
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50', TRUST_PROXY: 'loopback' };
+    const pipeline = await start({ redis: testRedisUrl(), label: 'tracing-proxy', env });
+    const proxyTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await postMessage(pipeline.baseUrl, 'through the proxy', { headers: { 'x-request-id': 'e2e-proxied', traceparent: `00-${proxyTrace}-00f067aa0ba902b7-01` } });
+    const spans = await traceOfRequest(receiver, 'e2e-proxied');
+    expect(only(spans, 'POST /v1/messages')).toMatchObject({ traceId: proxyTrace, parentSpanId: '00f067aa0ba902b7' });
+    expect(only(spans, 'record').traceId).toBe(proxyTrace);
   });
 });

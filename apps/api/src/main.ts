@@ -12,7 +12,7 @@ const logger = createLogger({ name: 'api', level: loaded.logLevel });
 const config = loaded.adminToken ? loaded : { ...loaded, adminToken: randomBytes(24).toString('base64url') };
 if (!loaded.adminToken) logger.warn(`ADMIN_TOKEN is not set; this process generated one: ${config.adminToken}`);
 // Before anything that makes spans: off (no OTEL_* variable asks for it), it loads nothing.
-const tracing = await startTelemetry(config.tracing, logger);
+const tracing = await startTelemetry(config.tracing, logger, config.trustProxy);
 const connections = openConnections(config, (error, connection) => logger.warn({ err: error.message, connection }, 'redis connection error'));
 const app = createApp({ config, ...connections, logger, tracing });
 

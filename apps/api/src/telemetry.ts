@@ -1,4 +1,4 @@
-import type { Logger, TraceCarrier, TracingConfig } from '@msgpipe/shared';
+import type { Logger, TraceCarrier, TracingConfig, TrustedProxies } from '@msgpipe/shared';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './context.js';
 
@@ -23,10 +23,15 @@ export interface ApiTracing extends EnqueueTracing {
  * anything else is built. Off, it loads nothing: the SDK and the API's spans are imported here,
  * on demand, and the app gets no tracing at all, so a request or a message pays one branch.
  */
-export async function startTelemetry(config: TracingConfig | undefined, logger: Logger): Promise<ApiTracing | undefined> {
+export async function startTelemetry(
+  config: TracingConfig | undefined,
+  logger: Logger,
+  /** TRUST_PROXY: whose trace context a request's span continues (see httpTracing). */
+  trustProxy?: TrustedProxies,
+): Promise<ApiTracing | undefined> {
   if (!config) return undefined;
   const [{ startTracingSdk }, { httpTracing }] = await Promise.all([import('./tracing/sdk.js'), import('./tracing/http-tracing.js')]);
   const sdk = await startTracingSdk(config, 'msgpipe-api', logger);
   logger.info({ exporters: config.exporters, protocol: config.protocol, sampler: config.sampler }, 'tracing on');
-  return { ...httpTracing(sdk.tracer), shutdown: sdk.shutdown };
+  return { ...httpTracing(sdk.tracer, trustProxy), shutdown: sdk.shutdown };
 }

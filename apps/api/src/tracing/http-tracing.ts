@@ -1,4 +1,5 @@
-import { isTracestate, type TraceCarrier } from '@msgpipe/shared';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { isTracestate, normalizeIp, type TraceCarrier, type TrustedProxies } from '@msgpipe/shared';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context as OtelContext, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
@@ -24,18 +25,29 @@ export function carrierOf(active: OtelContext): Partial<TraceCarrier> {
 const errorOf = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
 /**
- * The API's spans: one per request (a child of the caller's trace context, when it sent one),
+ * The API's spans: one per request (a child of the caller's trace context, when a trusted proxy sent one),
  * named by method and route pattern, and one per message enqueued under it, whose context the
  * job carries to the worker.
  */
-export function httpTracing(tracer: Tracer): Omit<ApiTracing, 'shutdown'> {
+export function httpTracing(tracer: Tracer, trustProxy: TrustedProxies | undefined): Omit<ApiTracing, 'shutdown'> {
+  /**
+   * Whether the request's trace context is the parent of its span: only from a proxy listed in
+   * TRUST_PROXY. Anyone else's would let any client pick its trace id and, with a parent-based
+   * sampler, have every one of its requests traced; its context is only linked.
+   */
+  const trusted = (c: Context<AppEnv>) => {
+    if (!trustProxy) return false;
+    const peer = normalizeIp(getConnInfo(c).remote.address ?? '');
+    return peer !== undefined && trustProxy.has(peer);
+  };
+
   const middleware = createMiddleware<AppEnv>(async (c, next) => {
-    const parent = propagation.extract(ROOT_CONTEXT, c, fromRequest);
-    const span = tracer.startSpan(
-      c.req.method,
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': c.req.method, 'url.path': c.req.path, 'msgpipe.request_id': c.get('requestId') } },
-      parent,
-    );
+    const caller = c.req.header('traceparent') === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, c, fromRequest);
+    const callerSpan = trace.getSpanContext(caller);
+    const parent = callerSpan && trusted(c) ? caller : ROOT_CONTEXT;
+    const links = callerSpan && parent === ROOT_CONTEXT ? [{ context: callerSpan }] : [];
+    const attributes = { 'http.request.method': c.req.method, 'url.path': c.req.path, 'msgpipe.request_id': c.get('requestId') };
+    const span = tracer.startSpan(c.req.method, { kind: SpanKind.SERVER, attributes, links }, parent);
     try {
       await context.with(trace.setSpan(parent, span), next);
     } finally {
