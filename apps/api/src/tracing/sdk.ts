@@ -15,6 +15,9 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 
+/** The longest attribute value a span keeps; a longer one is cut. */
+const MAX_ATTRIBUTE_CHARS = 1024;
+
 /** The OpenTelemetry SDK of one process, loaded (by telemetry.ts) only when tracing is on. */
 export interface TracingSdk {
   tracer: Tracer;
@@ -59,6 +62,8 @@ export async function startTracingSdk(config: TracingConfig, serviceName: string
   const provider = new TracerProvider({
     resource,
     sampler: samplerOf(config),
+    // Attributes taken from requests (a path, a client's ids) stay bounded, whatever was sent.
+    spanLimits: { attributeValueLengthLimit: MAX_ATTRIBUTE_CHARS },
     spanProcessors: exporters.map((exporter) => new BatchSpanProcessor({ exporter, scheduledDelayMillis: config.scheduleDelayMs, maxQueueSize: config.maxQueueSize })),
   });
   const log = (message: string) => logger.warn(diagnosticOf(message), 'tracing: the OpenTelemetry SDK reports a problem');
