@@ -11,7 +11,9 @@ const { version } = createRequire(import.meta.url)('../../package.json') as { ve
 const DESCRIPTION = `A message pipeline: send a message, get its answer (poll, wait, or stream).
 
 Every error is \`{"error": {"code", "message"}}\`; act on \`code\`. A client is known by its
-address. Admin routes take the admin token as a Bearer token or as the password of HTTP Basic.`;
+address. Admin routes take the admin token as a Bearer token or as the password of HTTP Basic.
+Every answer carries \`X-Request-Id\`: the request's own (1–128 visible ASCII characters) or a
+new one; the logs of the request and of its message carry it.`;
 
 const serve = createRoute({
   method: 'get',
