@@ -25,6 +25,7 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/shared/package.json packages/shared/
+COPY packages/tracing/package.json packages/tracing/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY tools/backup/package.json tools/backup/
@@ -54,6 +55,7 @@ RUN npm ci --omit=dev \
 # dist/ from the build; the Lua scripts are read at run time from ../lua next to dist/.
 COPY --from=build /app/packages/shared/dist packages/shared/dist
 COPY packages/shared/lua packages/shared/lua
+COPY --from=build /app/packages/tracing/dist packages/tracing/dist
 COPY --from=build /app/apps/api/dist apps/api/dist
 COPY apps/api/lua apps/api/lua
 COPY --from=build /app/apps/worker/dist apps/worker/dist

@@ -30,7 +30,7 @@ export async function startTelemetry(
   trustProxy?: TrustedProxies,
 ): Promise<ApiTracing | undefined> {
   if (!config) return undefined;
-  const [{ startTracingSdk }, { httpTracing }] = await Promise.all([import('./tracing/sdk.js'), import('./tracing/http-tracing.js')]);
+  const [{ startTracingSdk }, { httpTracing }] = await Promise.all([import('@msgpipe/tracing'), import('./tracing/http-tracing.js')]);
   const sdk = await startTracingSdk(config, 'msgpipe-api', logger);
   logger.info({ exporters: config.exporters, protocol: config.protocol, sampler: config.sampler }, 'tracing on');
   return { ...httpTracing(sdk.tracer, trustProxy), shutdown: sdk.shutdown };

@@ -24,7 +24,7 @@ export interface WorkerTracing {
  */
 export async function startTelemetry(config: TracingConfig | undefined, logger: Logger): Promise<WorkerTracing | undefined> {
   if (!config) return undefined;
-  const [{ startTracingSdk }, { messageTracing }] = await Promise.all([import('./tracing/sdk.js'), import('./tracing/message-tracing.js')]);
+  const [{ startTracingSdk }, { messageTracing }] = await Promise.all([import('@msgpipe/tracing'), import('./tracing/message-tracing.js')]);
   const sdk = await startTracingSdk(config, 'msgpipe-worker', logger);
   logger.info({ exporters: config.exporters, protocol: config.protocol, sampler: config.sampler }, 'tracing on');
   return { ...messageTracing(sdk.tracer), shutdown: sdk.shutdown };

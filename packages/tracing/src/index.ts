@@ -1,0 +1,1 @@
+export { startTracingSdk, type TracingSdk } from './sdk.js';
