@@ -3,29 +3,29 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { requestLog } from './access-log.js';
-import { adminAuthentication, adminCheck } from './admin-auth.js';
-import { AdminAuthThrottle } from './admin-auth-throttle.js';
-import { adminOnly } from './admin-only.js';
-import { chatPage } from './chat/chat-page.js';
-import { clientIp } from './client-ip.js';
-import type { CompletionStream } from './completion-stream.js';
-import { listedOriginsCors, refuseUnlistedOrigins } from './cross-origin.js';
+import { requestLog } from './http/access-log.js';
+import { adminAuthentication, adminCheck } from './admin/admin-auth.js';
+import { AdminAuthThrottle } from './admin/admin-auth-throttle.js';
+import { adminOnly } from './admin/admin-only.js';
+import { chatPage } from './pages/chat-page.js';
+import { clientIp } from './http/client-ip.js';
+import type { CompletionStream } from './live/completion-stream.js';
+import { listedOriginsCors, refuseUnlistedOrigins } from './http/cross-origin.js';
 import type { AppEnv, Services } from './context.js';
-import { DASHBOARD_PATH, queueDashboard } from './dashboard.js';
-import { withinDeadline } from './deadline.js';
-import { docsPage } from './docs/docs-page.js';
-import { errorResponse } from './error-response.js';
-import { AppError, UnavailableError } from './errors.js';
-import { httpMetrics } from './http-metrics.js';
+import { DASHBOARD_PATH, queueDashboard } from './admin/dashboard.js';
+import { withinDeadline } from './http/deadline.js';
+import { docsPage } from './pages/docs-page.js';
+import { errorResponse } from './http/error-response.js';
+import { AppError, UnavailableError } from './http/errors.js';
+import { httpMetrics } from './http/http-metrics.js';
 import { Admission } from './intake/admission.js';
 import { IdempotencyKeys } from './intake/idempotency.js';
 import { Intake } from './intake/intake.js';
-import { readBudget } from './limits/read-budget.js';
-import { StreamLeases } from './limits/stream-leases.js';
-import type { MessageQueues } from './message-queues.js';
-import type { MessageWaiters } from './message-waiters.js';
-import { ApiMetrics } from './metrics.js';
+import { readBudget } from './http/read-budget.js';
+import { StreamLeases } from './live/stream-leases.js';
+import type { MessageQueues } from './queues/message-queues.js';
+import type { MessageWaiters } from './live/message-waiters.js';
+import { ApiMetrics } from './ops/metrics.js';
 import { serveOpenApiDocument } from './openapi/document.js';
 import { refuseInvalid } from './openapi/validation.js';
 import { OPS_PATH, opsPage } from './ops/ops-page.js';
@@ -35,8 +35,8 @@ import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statsRoutes } from './routes/stats.js';
 import { streamRoutes } from './routes/stream.js';
-import { securityHeaders } from './security-headers.js';
-import type { ApiTracing } from './telemetry.js';
+import { securityHeaders } from './http/security-headers.js';
+import type { ApiTracing } from './tracing/telemetry.js';
 
 export interface AppDeps {
   config: Config;
@@ -52,7 +52,7 @@ export interface AppDeps {
   tracing?: ApiTracing;
 }
 
-/** SPEC: a Redis outage answers 503 within 2 s; leave room for the response itself. */
+/** A Redis outage answers 503 within 2 s (docs/http-api.md); leave room for the response itself. */
 const REDIS_DEADLINE_MS = 1800;
 
 export function createApp({ config, redis, queues, waiters, completions, logger, tracing }: AppDeps): Hono<AppEnv> {

@@ -1,7 +1,7 @@
 import { createRedis, KeySchema, type Config, type RedisClient } from '@msgpipe/shared';
-import { CompletionStream } from './completion-stream.js';
-import { MessageQueues } from './message-queues.js';
-import { MessageWaiters } from './message-waiters.js';
+import { CompletionStream } from './live/completion-stream.js';
+import { MessageQueues } from './queues/message-queues.js';
+import { MessageWaiters } from './live/message-waiters.js';
 
 /** The API process's Redis connections and what lives on them: the deps of createApp. */
 export interface ApiConnections {

@@ -1,13 +1,13 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Config, HistoryStore, Logger, RedisClient, StatsStore } from '@msgpipe/shared';
 import type { MiddlewareHandler } from 'hono';
-import type { AdminAuthentication } from './admin-auth.js';
-import type { CompletionStream } from './completion-stream.js';
+import type { AdminAuthentication } from './admin/admin-auth.js';
+import type { CompletionStream } from './live/completion-stream.js';
 import type { Intake } from './intake/intake.js';
-import type { StreamLeases } from './limits/stream-leases.js';
-import type { MessageQueues } from './message-queues.js';
-import type { MessageWaiters } from './message-waiters.js';
-import type { ApiMetrics } from './metrics.js';
+import type { StreamLeases } from './live/stream-leases.js';
+import type { MessageQueues } from './queues/message-queues.js';
+import type { MessageWaiters } from './live/message-waiters.js';
+import type { ApiMetrics } from './ops/metrics.js';
 
 export type AppEnv = {
   Bindings: HttpBindings;
@@ -39,6 +39,6 @@ export interface Services {
   authenticateAdmin: AdminAuthentication;
   /** In front of every admin route: see admin-only.ts. */
   adminOnly: MiddlewareHandler<AppEnv>;
-  /** Runs Redis work on the request path: 503 rather than a hang (SPEC: within 2 s). */
+  /** Runs Redis work on the request path: 503 rather than a hang (within 2 s, as docs/http-api.md promises). */
   redisWork<T>(work: () => Promise<T>): Promise<T>;
 }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createLogger, loadConfigOrExit, redactRedisUrl } from '@msgpipe/shared';
 import { createApp } from './app.js';
 import { openConnections } from './connections.js';
-import { startHttpServer } from './http-server.js';
-import { startTelemetry } from './telemetry.js';
+import { startHttpServer } from './http/http-server.js';
+import { startTelemetry } from './tracing/telemetry.js';
 
 // With NODE_ENV=production a missing ADMIN_TOKEN stops the process here (exit 78).
 const loaded = loadConfigOrExit(process.env, { role: 'api' });

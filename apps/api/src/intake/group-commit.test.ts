@@ -2,8 +2,8 @@ import { isBatchJob, type MessageJob } from '@msgpipe/shared';
 import { ADMIN_TOKEN, asAdmin, parsePrometheusText, postMessage, RedisServer, request, samplesOf, Timeouts, waitFor, type TestResponse } from '@msgpipe/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../api.fixture.js';
-import { startEchoWorker } from '../echo-worker.fixture.js';
+import { startApi, type RunningApi } from '../test/api.fixture.js';
+import { startEchoWorker } from '../test/echo-worker.fixture.js';
 
 // Group commit through the real API on a Redis of this file's own (some tests pause its writes):
 // many requests at once, then what the queue holds.

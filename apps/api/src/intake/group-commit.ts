@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { batchMessageId, type MessageJob } from '@msgpipe/shared';
-import { newMessageId } from '../message-id.js';
+import { newMessageId } from './message-id.js';
 
 /** A place for one message: in a batch, or alone. Settle it once: commit or release. */
 export interface Reservation {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Retention, type KeySchema, type RedisClient } from '@msgpipe/shared';
-import { AppError } from '../errors.js';
+import { AppError } from '../http/errors.js';
 
 /** Marks a message planned under a key whose enqueue has not been confirmed (yet, or ever). */
 const UNCONFIRMED = 'pending:';

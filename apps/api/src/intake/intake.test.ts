@@ -1,10 +1,10 @@
 import { RedisServer } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../api.fixture.js';
-import { startEchoWorker } from '../echo-worker.fixture.js';
-import { withinDeadline } from '../deadline.js';
-import { AppError } from '../errors.js';
-import { ApiMetrics } from '../metrics.js';
+import { startApi, type RunningApi } from '../test/api.fixture.js';
+import { startEchoWorker } from '../test/echo-worker.fixture.js';
+import { withinDeadline } from '../http/deadline.js';
+import { AppError } from '../http/errors.js';
+import { ApiMetrics } from '../ops/metrics.js';
 import { Admission } from './admission.js';
 import { IdempotencyKeys } from './idempotency.js';
 import { Intake } from './intake.js';

@@ -1,8 +1,8 @@
 import type { HistoryEntry, HistoryStore, MessageJob } from '@msgpipe/shared';
-import type { MessageQueues } from '../message-queues.js';
-import type { MessageWaiters, Outcome, Waiting } from '../message-waiters.js';
-import type { ApiMetrics } from '../metrics.js';
-import type { EnqueueTracing } from '../telemetry.js';
+import type { MessageQueues } from '../queues/message-queues.js';
+import type { MessageWaiters, Outcome, Waiting } from '../live/message-waiters.js';
+import type { ApiMetrics } from '../ops/metrics.js';
+import type { EnqueueTracing } from '../tracing/telemetry.js';
 import type { Reservation } from './group-commit.js';
 import type { Admission } from './admission.js';
 import { IdempotencyKeys, type AcceptedMessage, type Claim } from './idempotency.js';

@@ -1,4 +1,4 @@
-import type { RunningApi } from '../api.fixture.js';
+import type { RunningApi } from '../test/api.fixture.js';
 import type { Answer } from './document-checker.fixture.js';
 import { A_MESSAGE_ID, basicAdmin, exhaust, freshIp, openStream, otherSite, send, wrongToken } from './contract-requests.fixture.js';
 

@@ -1,6 +1,6 @@
 import { ADMIN_TOKEN, asAdmin, openEventStream, request, type RequestOptions } from '@msgpipe/testkit';
-import type { RunningApi } from '../api.fixture.js';
-import { RawClient } from '../raw-client.fixture.js';
+import type { RunningApi } from '../test/api.fixture.js';
+import { RawClient } from '../test/raw-client.fixture.js';
 import type { Answer } from './document-checker.fixture.js';
 
 /** A source address no other request of the run has used: a fresh budget, stream count and throttle. */

@@ -1,8 +1,8 @@
 import { RedisServer } from '@msgpipe/testkit';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../api.fixture.js';
-import { startEchoWorker } from '../echo-worker.fixture.js';
+import { startApi, type RunningApi } from '../test/api.fixture.js';
+import { startEchoWorker } from '../test/echo-worker.fixture.js';
 import { CONTRACT_CASES, CONTRACT_ENV, type ContractCase } from './contract-cases.fixture.js';
 import { send, slowBody, tooLargeHeaders } from './contract-requests.fixture.js';
 import { DocumentChecker, type Answer } from './document-checker.fixture.js';

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import type { ErrorCode } from '../errors.js';
-import { STATUS_OF } from '../error-response.js';
+import type { ErrorCode } from '../http/errors.js';
+import { STATUS_OF } from '../http/error-response.js';
 import { errorSchema } from './schemas.js';
 
 /** Response headers, as the API sets them (intake/rate-limiter.ts, error-response.ts, admin-auth.ts). */

@@ -1,8 +1,8 @@
 import { request } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../api.fixture.js';
-import { DASHBOARD_PATH } from '../dashboard.js';
-import { DOCS_ASSETS_PATH } from '../docs/docs-page.js';
+import { startApi, type RunningApi } from '../test/api.fixture.js';
+import { DASHBOARD_PATH } from '../admin/dashboard.js';
+import { DOCS_ASSETS_PATH } from '../pages/docs-page.js';
 
 /**
  * What the app routes but the document leaves out, on purpose, and why. Anything else the app

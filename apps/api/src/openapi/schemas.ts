@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import type { ErrorCode } from '../errors.js';
-import { MESSAGE_ID } from '../message-id.js';
+import type { ErrorCode } from '../http/errors.js';
+import { MESSAGE_ID } from '../intake/message-id.js';
 
 /**
  * The shapes the API answers with, as zod schemas: the document (/openapi.json) is generated

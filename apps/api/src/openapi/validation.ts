@@ -1,6 +1,6 @@
 import { OpenAPIHono, type OpenAPIHonoOptions, type z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.js';
-import { AppError, type ErrorCode } from '../errors.js';
+import { AppError, type ErrorCode } from '../http/errors.js';
 
 /** The code of a refused part of a request: by the field when it has its own, else by where it was. */
 const CODE_OF_FIELD: Readonly<Record<string, ErrorCode>> = {

@@ -1,5 +1,5 @@
 import type { KeySchema, RedisClient } from '@msgpipe/shared';
-import type { WorkerClient } from '../message-queues.js';
+import type { WorkerClient } from '../queues/message-queues.js';
 
 /** A worker process as the ops page lists it. */
 export interface LiveWorker {

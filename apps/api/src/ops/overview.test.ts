@@ -2,7 +2,7 @@ import { createRedis, queueName, queuePrefix, utcDay, type HistoryEntry } from '
 import { ADMIN_TOKEN, waitFor } from '@msgpipe/testkit';
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../api.fixture.js';
+import { startApi, type RunningApi } from '../test/api.fixture.js';
 import { CHART_DAYS, loadOverview, type OverviewSources } from './overview.js';
 
 // Times are derived from the clock at the start (the stats keys expire relative to it), then

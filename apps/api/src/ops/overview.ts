@@ -1,6 +1,6 @@
 import type { DayCount, KeySchema, MinuteCount, StatsSnapshot } from '@msgpipe/shared';
 import type { Services } from '../context.js';
-import type { PartitionWaiting, QueueCounts } from '../message-queues.js';
+import type { PartitionWaiting, QueueCounts } from '../queues/message-queues.js';
 import { groupWorkers, withInFlight, type LiveWorker } from './live-workers.js';
 
 /** A partition's row on the page: its job counts, paused or not, its queue latency. */

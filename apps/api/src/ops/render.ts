@@ -1,6 +1,6 @@
 import type { Sender } from '@msgpipe/shared';
 import { html, raw } from 'hono/html';
-import { DASHBOARD_PATH } from '../dashboard.js';
+import { DASHBOARD_PATH } from '../admin/dashboard.js';
 import { perDayChart, perMinuteChart } from './chart.js';
 import { formatClock, formatNumber } from './format.js';
 import type { Overview } from './overview.js';

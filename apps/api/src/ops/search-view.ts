@@ -1,6 +1,6 @@
 import { Retention, type HistoryEntry } from '@msgpipe/shared';
 import { html } from 'hono/html';
-import type { MessageView } from '../message-view.js';
+import type { MessageView } from '../routes/message-view.js';
 import type { SearchResult } from './search.js';
 
 /** Message texts and answers shown in a list are cut here; the message itself shows in full. */

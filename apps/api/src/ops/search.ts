@@ -1,8 +1,8 @@
 import { normalizeIp, type HistoryEntry } from '@msgpipe/shared';
 import type { Services } from '../context.js';
-import { isMessageId } from '../message-id.js';
-import { lookUpMessage, type MessageAsker } from '../message-lookup.js';
-import type { MessageView } from '../message-view.js';
+import { isMessageId } from '../intake/message-id.js';
+import { lookUpMessage, type MessageAsker } from '../queues/message-lookup.js';
+import type { MessageView } from '../routes/message-view.js';
 
 /** What the ops page's search box found. */
 export type SearchResult =

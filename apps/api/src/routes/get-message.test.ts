@@ -3,7 +3,7 @@ import { postMessage, request, testRedisUrl, waitFor } from '@msgpipe/testkit';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../api.fixture.js';
+import { startApi, type RunningApi } from '../test/api.fixture.js';
 
 let api: RunningApi;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { RedisServer } from '@msgpipe/redis-server';
 import { ADMIN_TOKEN, asAdmin, Contract, postMessage, request, waitFor } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../api.fixture.js';
+import { startApi, type RunningApi } from '../test/api.fixture.js';
 
 describe('health and unknown routes', () => {
   let api: RunningApi;

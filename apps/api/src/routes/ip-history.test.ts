@@ -2,7 +2,7 @@ import { createRedis, queueName, queuePrefix, type HistoryEntry, type MessageJob
 import { Worker } from 'bullmq';
 import { ADMIN_TOKEN, asAdmin, postMessage, request } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../api.fixture.js';
+import { startApi, type RunningApi } from '../test/api.fixture.js';
 
 
 let api: RunningApi;

@@ -1,6 +1,6 @@
 import { ADMIN_TOKEN, asAdmin, parsePrometheusText, postMessage, request, type Sample, samplesOf, waitFor } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../api.fixture.js';
+import { startApi, type RunningApi } from '../test/api.fixture.js';
 
 
 let api: RunningApi;

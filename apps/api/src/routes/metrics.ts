@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { adminOnly } from '../admin-only.js';
+import { adminOnly } from '../admin/admin-only.js';
 import type { Services } from '../context.js';
 import { errorResponses } from '../openapi/responses.js';
 import { ADMIN_ONLY } from '../openapi/security.js';

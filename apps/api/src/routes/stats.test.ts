@@ -1,7 +1,7 @@
 import type { HistoryEntry } from '@msgpipe/shared';
 import { ADMIN_TOKEN, asAdmin, postMessage, request } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../api.fixture.js';
+import { startApi, type RunningApi } from '../test/api.fixture.js';
 
 
 let api: RunningApi;

@@ -2,8 +2,8 @@ import { RedisServer } from '@msgpipe/redis-server';
 import { Contract, request, testRedisUrl, waitFor } from '@msgpipe/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../api.fixture.js';
-import { startEchoWorker } from '../echo-worker.fixture.js';
+import { startApi, type RunningApi } from '../test/api.fixture.js';
+import { startEchoWorker } from '../test/echo-worker.fixture.js';
 
 let api: RunningApi;
 let idle: RunningApi;

@@ -5,7 +5,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { routePath } from 'hono/route';
 import type { AppEnv } from '../context.js';
-import type { ApiTracing } from '../telemetry.js';
+import type { ApiTracing } from './telemetry.js';
 
 /** Reads a traceparent a traced client or proxy sent; the propagator validates what it reads. */
 const fromRequest: TextMapGetter<Context<AppEnv>> = {
