@@ -1,5 +1,5 @@
 /**
- * The issue's reference pipeline, API half: Hono on @hono/node-server, `Queue.add`, 202. No
+ * The minimal reference pipeline, API half: Hono on @hono/node-server, `Queue.add`, 202. No
  * rate limit, idempotency, input rules, metrics or logging: the least an HTTP front of a BullMQ
  * pipeline does, measured on the same machine so the real API has a yardstick.
  */

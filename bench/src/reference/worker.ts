@@ -1,5 +1,5 @@
 /**
- * The issue's reference pipeline, worker half: a BullMQ Worker (concurrency 50) whose job is one
+ * The minimal reference pipeline, worker half: a BullMQ Worker (concurrency 50) whose job is one
  * MULTI: the exchange pushed onto the IP's history list, bounded and expiring, and published on
  * the IP's completions channel (which is how the bench sees it finish). No counters,
  * leaderboards, exactly-once guard, retries policy or metrics.

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { envSchema } from '@msgpipe/shared';
 import { repoRoot } from '@msgpipe/testkit';
 import { describe, expect, it } from 'vitest';
@@ -7,15 +8,26 @@ import { readMarkdown, type MarkdownDoc } from './markdown-doc.js';
 
 const SKIPPED_FOLDERS = new Set(['node_modules', 'dist', '.git', '.turbo', '.data', 'test-artifacts']);
 
-function markdownFiles(folder: string): string[] {
+/** The repository's own files under `folder` whose names pass `wanted`. */
+function filesUnder(folder: string, wanted: (name: string) => boolean): string[] {
   return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
     const path = join(folder, entry.name);
-    if (entry.isDirectory()) return SKIPPED_FOLDERS.has(entry.name) ? [] : markdownFiles(path);
-    return entry.name.endsWith('.md') ? [path] : [];
+    if (entry.isDirectory()) return SKIPPED_FOLDERS.has(entry.name) ? [] : filesUnder(path, wanted);
+    return wanted(entry.name) ? [path] : [];
   });
 }
 
-const docs = new Map<string, MarkdownDoc>(markdownFiles(repoRoot).map((file) => [file, readMarkdown(readFileSync(file, 'utf8'))]));
+const docs = new Map<string, MarkdownDoc>(filesUnder(repoRoot, (file) => file.endsWith('.md')).map((file) => [file, readMarkdown(readFileSync(file, 'utf8'))]));
+
+/** Source, docs and configuration: the text a reader of the repository reads. */
+const TEXT_FILE = /(\.(ts|md|lua|json|ya?ml|conf|sh)|^Dockerfile|^run)$/;
+
+/**
+ * Ways of pointing at a document that is not in the repository: a specification or a tracker
+ * issue the project worked from, or a folder beside the clone. Upstream projects' public
+ * issues (BullMQ's) are named with their project and are fine.
+ */
+const OUTSIDE_DOCUMENT = /\bSPEC\b|SPEC\.md|\.\.\/shared\/|\bthe issue\b|\bthe issue's\b|(?<!BullMQ )\bissue \d+\b/i;
 const name = (file: string) => relative(repoRoot, file);
 
 /** Where a link goes wrong, or undefined when its file (and its anchor, in a Markdown file) exist. */
@@ -42,6 +54,23 @@ function documentedVariables(): Map<string, string> {
     }
   }
   return found;
+}
+
+/** The top folders of the repository: a code span starting with one names a path in it. */
+const TOP_FOLDERS = /^(apps|packages|tools|e2e|bench|deploy|docs|\.ci)\//;
+
+/** Folders the tools create when they run (git-ignored): named by the docs, never committed. */
+const CREATED_BY_RUNS = new Set(['bench/profiles/']);
+
+/**
+ * The repository path a code span names, if it names one: `apps/api/src/app.ts`, `deploy/`,
+ * `e2e/src/faults/` (a trailing `:line` or `#anchor` dropped). Spans with a placeholder or a
+ * glob (`<time>`, `N`, `*`) name a pattern, not a path.
+ */
+function repositoryPath(span: string): string | undefined {
+  const path = span.trim().replace(/[:#].*$/, '');
+  if (!TOP_FOLDERS.test(path) || CREATED_BY_RUNS.has(path) || /[\s<>*{}…]/.test(path) || /\/[A-Z]+(\.|$)/.test(path)) return undefined;
+  return path;
 }
 
 /** Variables documented beside msgpipe's own because they change what it does, read by others. */
@@ -91,6 +120,28 @@ describe('the docs', () => {
     expect(read.filter((variable) => !documented.has(variable))).toEqual([]);
     const gone = [...documented].filter(([variable]) => !read.includes(variable) && !READ_BY_OTHERS.has(variable));
     expect(gone.map(([variable, file]) => `${file}: ${variable}`)).toEqual([]);
+  });
+
+  it('name only repository paths that exist', () => {
+    const missing = [...docs].flatMap(([file, doc]) =>
+      doc.codeSpans
+        .map(({ value, line }) => ({ path: repositoryPath(value), line }))
+        .filter(({ path }) => path !== undefined && !existsSync(join(repoRoot, path)))
+        .map(({ path, line }) => `${name(file)}:${line}: ${path}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it('are all the repository needs: no file points at a document outside it', () => {
+    // This file spells the patterns out, so it is the one file not read.
+    const files = filesUnder(repoRoot, (file) => TEXT_FILE.test(file) && file !== 'package-lock.json').filter((file) => file !== fileURLToPath(import.meta.url));
+    const pointers = files.flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .flatMap((text, index) => (OUTSIDE_DOCUMENT.test(text) ? [`${name(file)}:${index + 1}: ${text.trim().slice(0, 120)}`] : [])),
+    );
+    expect(files.length).toBeGreaterThan(100);
+    expect(pointers).toEqual([]);
   });
 
   it('list every Lua script in the Redis data layout', () => {

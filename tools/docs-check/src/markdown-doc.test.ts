@@ -46,6 +46,10 @@ describe('readMarkdown', () => {
     ]);
   });
 
+  it('finds code spans in prose and tables, not in code blocks', () => {
+    expect(doc.codeSpans.map(({ value }) => value)).toEqual(['PORT', 'HOST', 'npm test']);
+  });
+
   it('reads tables as plain text under their heading', () => {
     expect(doc.tables).toEqual([{ heading: 'Configuration', rows: [['variable', 'meaning'], ['PORT / HOST', 'where it listens, see Running it']] }]);
   });

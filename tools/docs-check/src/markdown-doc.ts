@@ -15,6 +15,8 @@ export interface MarkdownDoc {
   anchors: Set<string>;
   /** The script of each `npm run X`, `npm start` and `npm test`, in code or prose. */
   npmScripts: Array<Located<string>>;
+  /** Code spans in prose (not code blocks), where docs name files, commands and values. */
+  codeSpans: Array<Located<string>>;
   /** Tables by the heading they sit under: each row's cells as plain text. */
   tables: Array<{ heading: string; rows: string[][] }>;
 }
@@ -32,7 +34,7 @@ function plainText(inline: Token | undefined): string {
 export function readMarkdown(source: string): MarkdownDoc {
   const tokens = markdown.parse(source, {});
   const slugger = new GithubSlugger();
-  const doc: MarkdownDoc = { links: [], anchors: new Set(), npmScripts: [], tables: [] };
+  const doc: MarkdownDoc = { links: [], anchors: new Set(), npmScripts: [], codeSpans: [], tables: [] };
   let heading = '';
   let table: string[][] | undefined;
   let row: string[] | undefined;
@@ -76,6 +78,7 @@ export function readMarkdown(source: string): MarkdownDoc {
         for (const child of token.children ?? []) {
           if (child.type === 'link_open') doc.links.push({ value: String(child.attrGet('href') ?? ''), line });
           if (child.type === 'image') doc.links.push({ value: String(child.attrGet('src') ?? ''), line });
+          if (child.type === 'code_inline') doc.codeSpans.push({ value: child.content, line });
         }
         findNpmScripts(token.content, line);
         break;
