@@ -40,6 +40,8 @@ export interface ListedJob {
   id: string;
   partition: number;
   messages: string[];
+  /** The worker that took it (BullMQ's `processedBy`: the process's `host:pid`), once taken. */
+  processedBy: string | undefined;
 }
 
 export interface AuditorOptions {
@@ -121,12 +123,14 @@ export class Auditor {
     const jobs: ListedJob[] = [];
     for (const [partition, key] of this.#queueKeys.entries()) {
       const ids = await this.#redis.lrange(key(list), 0, -1);
-      const data = await Promise.all(ids.map((id) => this.#redis.hget(key(id), 'data')));
+      const fields = await Promise.all(ids.map((id) => this.#redis.hmget(key(id), 'data', 'pb')));
       ids.forEach((id, index) => {
+        const [data, processedBy] = fields[index]!;
         // A job finished and removed since the list was read carries nothing to count.
-        if (!data[index]) return;
-        const parsed = JSON.parse(data[index]) as MessageJobData;
-        jobs.push({ id, partition, messages: isBatchJob(parsed) ? parsed.messages.map((message) => message.id) : [parsed.id] });
+        if (!data) return;
+        const parsed = JSON.parse(data) as MessageJobData;
+        const messages = isBatchJob(parsed) ? parsed.messages.map((message) => message.id) : [parsed.id];
+        jobs.push({ id, partition, messages, processedBy: processedBy ?? undefined });
       });
     }
     return jobs;

@@ -1,5 +1,5 @@
 import { batchIdOf } from '@msgpipe/shared';
-import { asAdmin, request, startCluster, startPipeline, waitFor, type Pipeline, type TestCluster } from '@msgpipe/testkit';
+import { asAdmin, request, startCluster, startPipeline, waitFor, type NodeProcess, type Pipeline, type TestCluster } from '@msgpipe/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Auditor } from '../audit.js';
 import { SlowUpstream } from '../faults/slow-upstream.js';
@@ -175,14 +175,21 @@ describe('group commit on a 3-master Redis Cluster: the built API and 2 workers,
       const before = await messagesPerJob(baseUrl);
       const load = startLoad({ baseUrl, ips, total, concurrency: 64, forwardedFrom: PROXY, label: 'kill' });
 
-      await waitFor('a tenth answered, with batches running', async () => {
+      // A worker holding batches, frozen so that they are still active when listed: the batches
+      // BullMQ names it as having taken (`processedBy` is `host:pid`), read after the freeze.
+      const batchesOf = async (worker: NodeProcess) =>
+        (await auditor!.jobsIn('active')).filter((job) => job.messages.length > 1 && job.processedBy?.endsWith(`:${worker.pid}`));
+      const { victim, batchesAtKill } = await waitFor('a tenth answered, and a worker frozen holding batches', async () => {
         if (calls().filter((call) => call.answeredAt).length < total / 10) return false;
-        return (await auditor!.jobsIn('active')).filter((job) => job.messages.length > 1).length >= 2;
+        for (const worker of pipeline!.workers) {
+          if ((await batchesOf(worker)).length === 0) continue;
+          worker.signal('SIGSTOP');
+          const held = await batchesOf(worker);
+          if (held.length > 0) return { victim: worker, batchesAtKill: held };
+          worker.signal('SIGCONT');
+        }
+        return false;
       });
-      const victim = pipeline!.workers[0]!;
-      // Frozen first, so the batches it holds are still active when listed.
-      victim.signal('SIGSTOP');
-      const batchesAtKill = (await auditor!.jobsIn('active')).filter((job) => job.messages.length > 1);
       expect((await victim.stop('SIGKILL')).signal).toBe('SIGKILL');
       expect(calls().filter((call) => call.answeredAt).length, 'the kill landed mid-run').toBeLessThan(total);
 
