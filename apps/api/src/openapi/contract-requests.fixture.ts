@@ -68,6 +68,10 @@ export async function rawExchange(api: RunningApi, raw: string, body?: { trickle
 export const tooLargeHeaders = (api: RunningApi, method: string, path: string) =>
   rawExchange(api, `${method} ${concrete(path)} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\nConnection: close\r\n\r\n`);
 
+/** A request whose headers never end: cut off by the headers timeout, before any route sees it. */
+export const slowHeaders = (api: RunningApi, method: string, path: string) =>
+  rawExchange(api, `${method} ${concrete(path)} HTTP/1.1\r\nHost: x\r\nX-Slow: `);
+
 /** A POST whose body stops arriving: cut off by the request timeout. */
 export function slowBody(api: RunningApi): Promise<Answer> {
   const body = JSON.stringify({ message: 'slow' });

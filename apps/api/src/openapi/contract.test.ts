@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../test/api.fixture.js';
 import { startEchoWorker } from '../test/echo-worker.fixture.js';
 import { CONTRACT_CASES, CONTRACT_ENV, type ContractCase } from './contract-cases.fixture.js';
-import { send, slowBody, tooLargeHeaders } from './contract-requests.fixture.js';
+import { send, slowBody, slowHeaders, tooLargeHeaders } from './contract-requests.fixture.js';
 import { DocumentChecker, type Answer } from './document-checker.fixture.js';
 
 const ADMIN_TOKEN_ENV = { ADMIN_TOKEN: 'testkit-admin-token-0123456789' };
@@ -69,7 +69,12 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('answers 408 request_timeout to a body that stops arriving', async () => {
+  it('answers every operation with 408 request_timeout when its headers, or a body, stop arriving', async () => {
+    const operations = answersWith(checker, 408);
+    const answers = await Promise.all(operations.map(([method, path]) => slowHeaders(outage, method, path)));
+    operations.forEach(([method, path], index) => {
+      expectAnswer(checker, { operation: `${method} ${path}`, status: 408, code: 'request_timeout' }, answers[index]!);
+    });
     expectAnswer(checker, { operation: 'POST /v1/messages', status: 408, code: 'request_timeout' }, await slowBody(outage));
   });
 

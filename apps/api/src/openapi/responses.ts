@@ -48,14 +48,17 @@ const WHEN: Readonly<Record<ErrorCode, string>> = {
   unsupported_media_type: 'not JSON or a form, or a charset other than UTF-8',
 };
 
+/** What any request can meet before a route sees it: headers too large, or too slow to arrive. */
+const BEFORE_ROUTING: readonly ErrorCode[] = ['headers_too_large', 'request_timeout'];
+
 /**
  * The error answers of a route, grouped by status: each with the error shape, its codes and its
- * headers. Besides `codes`, every route documents what can happen to any request: headers too
- * large (answered before routing) and, as `default`, a fault of ours.
+ * headers. Besides `codes`, every route documents what can happen to any request: the answers
+ * given before routing and, as `default`, a fault of ours.
  */
 export function errorResponses(...codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of [...codes, 'headers_too_large' as const]) byStatus.set(STATUS_OF[code], [...(byStatus.get(STATUS_OF[code]) ?? []), code]);
+  for (const code of new Set([...codes, ...BEFORE_ROUTING])) byStatus.set(STATUS_OF[code], [...(byStatus.get(STATUS_OF[code]) ?? []), code]);
   const documented = Object.fromEntries(
     [...byStatus].map(([status, group]) => {
       const headers = errorHeaders(status, group);
