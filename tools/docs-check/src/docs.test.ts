@@ -73,6 +73,12 @@ function repositoryPath(span: string): string | undefined {
   return path;
 }
 
+/**
+ * A build output (`apps/api/dist/main.js`) exists once `npm run build` has run, which these
+ * checks do not wait for: it is checked by the source it is built from.
+ */
+const sourceOf = (path: string) => path.replace(/\/dist\//, '/src/').replace(/\.js$/, '.ts').replace(/\.d\.ts$/, '.ts');
+
 /** Variables documented beside msgpipe's own because they change what it does, read by others. */
 const READ_BY_OTHERS = new Set(['NODE_EXTRA_CA_CERTS']);
 
@@ -126,7 +132,7 @@ describe('the docs', () => {
     const missing = [...docs].flatMap(([file, doc]) =>
       doc.codeSpans
         .map(({ value, line }) => ({ path: repositoryPath(value), line }))
-        .filter(({ path }) => path !== undefined && !existsSync(join(repoRoot, path)))
+        .filter(({ path }) => path !== undefined && !existsSync(join(repoRoot, sourceOf(path))))
         .map(({ path, line }) => `${name(file)}:${line}: ${path}`),
     );
     expect(missing).toEqual([]);
