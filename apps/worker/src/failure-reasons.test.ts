@@ -2,31 +2,25 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { createLogger } from '@msgpipe/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Pipeline } from './pipeline.fixture.js';
-import { FakeUpstream, type UpstreamHandler } from './upstream.fixture.js';
+import { pipelinePerTest, type Pipeline } from './pipeline.fixture.js';
+import { upstreamPerTest, type FakeUpstream, type UpstreamHandler } from './upstream.fixture.js';
 
 const SECRET = 'reason-test-secret-0123456789';
 
-let pipeline: Pipeline | undefined;
-let upstream: FakeUpstream | undefined;
-afterEach(async () => {
-  await pipeline?.close();
-  await upstream?.close();
-  pipeline = undefined;
-  upstream = undefined;
-});
+const newPipeline = pipelinePerTest();
+const startUpstream = upstreamPerTest();
 
 /** A worker whose log lines (warn and up) the test reads. */
 function pipelineWithLog(env: Record<string, string>): { pipeline: Pipeline; log: string[] } {
   const log: string[] = [];
   const logger = createLogger({ name: 'reason-test', level: 'warn', pretty: false, destination: { write: (line: string) => log.push(line) } });
-  pipeline = new Pipeline({ RESPONDER_ATTEMPTS: '1', ...env });
+  const pipeline = newPipeline({ RESPONDER_ATTEMPTS: '1', ...env });
   pipeline.startWorker({ logger });
   return { pipeline, log };
 }
 
 async function webhookAnswering(handler: UpstreamHandler, env: Record<string, string> = {}) {
-  upstream = await FakeUpstream.start(handler);
+  const upstream = await startUpstream(handler);
   return pipelineWithLog({ RESPONDER: 'webhook', RESPONDER_URL: `${upstream.url}/hook`, RESPONDER_SECRET: SECRET, ...env });
 }
 
@@ -81,7 +75,7 @@ describe('what a failed message tells its sender', () => {
   it('an unexpected error of the responder: "the responder failed", its message only in the log', async () => {
     const log: string[] = [];
     const logger = createLogger({ name: 'reason-test', level: 'warn', pretty: false, destination: { write: (line: string) => log.push(line) } });
-    pipeline = new Pipeline({ RESPONDER_ATTEMPTS: '1' });
+    const pipeline = newPipeline({ RESPONDER_ATTEMPTS: '1' });
     pipeline.startWorker({
       logger,
       responder: {

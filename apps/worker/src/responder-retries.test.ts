@@ -1,31 +1,25 @@
 import { waitFor } from '@msgpipe/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Pipeline, silentLogger } from './pipeline.fixture.js';
+import { pipelinePerTest, type Pipeline, silentLogger } from './pipeline.fixture.js';
 import { TransientResponderError } from './responders/errors.js';
 import type { Responder } from './responders/responder.js';
 import { verifyWebhookSignature } from './responders/webhook-signature.js';
-import { FakeUpstream, type UpstreamHandler } from './upstream.fixture.js';
+import { upstreamPerTest, type FakeUpstream, type UpstreamHandler } from './upstream.fixture.js';
 import { createWorker } from './worker.js';
 
 const SECRET = 'retry-test-secret-0123456789';
 
-let pipeline: Pipeline | undefined;
-let upstream: FakeUpstream | undefined;
-afterEach(async () => {
-  await pipeline?.close();
-  await upstream?.close();
-  pipeline = undefined;
-  upstream = undefined;
-});
+const newPipeline = pipelinePerTest();
+const startUpstream = upstreamPerTest();
 
 /** A webhook receiver (checking every signature) and a worker calling it. */
 async function webhookPipeline(handler: UpstreamHandler, env: Record<string, string> = {}): Promise<{ pipeline: Pipeline; upstream: FakeUpstream; validSignatures: boolean[] }> {
   const validSignatures: boolean[] = [];
-  upstream = await FakeUpstream.start((call, index) => {
+  const upstream = await startUpstream((call, index) => {
     validSignatures.push(verifyWebhookSignature(SECRET, call.headers['msgpipe-signature'] as string | undefined, call.body, 60));
     return handler(call, index);
   });
-  pipeline = new Pipeline({ RESPONDER: 'webhook', RESPONDER_URL: upstream.url, RESPONDER_SECRET: SECRET, ...env });
+  const pipeline = newPipeline({ RESPONDER: 'webhook', RESPONDER_URL: upstream.url, RESPONDER_SECRET: SECRET, ...env });
   pipeline.startWorker();
   return { pipeline, upstream, validSignatures };
 }
@@ -106,7 +100,7 @@ describe('responder retries through BullMQ', () => {
   });
 
   it('leaves a per-job built-in backoff to BullMQ: a fixed 10 ms ignores even a long Retry-After', async () => {
-    pipeline = new Pipeline();
+    const pipeline = newPipeline();
     let calls = 0;
     const responder: Responder = {
       async respond(message) {
@@ -124,12 +118,12 @@ describe('responder retries through BullMQ', () => {
 
   it('gives the openai responder the IP\'s earlier exchanges from the history', async () => {
     const conversations: unknown[] = [];
-    upstream = await FakeUpstream.start((call) => {
+    const upstream = await startUpstream((call) => {
       const { messages } = JSON.parse(call.body) as { messages: Array<{ content: string }> };
       conversations.push(messages);
       return { json: { choices: [{ message: { role: 'assistant', content: `answer ${messages.length}` } }] } };
     });
-    pipeline = new Pipeline({ RESPONDER: 'openai', OPENAI_BASE_URL: `${upstream.url}/v1/`, OPENAI_API_KEY: 'sk-x', OPENAI_MODEL: 'm' });
+    const pipeline = newPipeline({ RESPONDER: 'openai', OPENAI_BASE_URL: `${upstream.url}/v1/`, OPENAI_API_KEY: 'sk-x', OPENAI_MODEL: 'm' });
     pipeline.startWorker();
 
     const first = await pipeline.enqueue('first', '203.0.113.14');

@@ -5,33 +5,27 @@ import { createRedis, KeySchema } from '@msgpipe/shared';
 import { waitFor } from '@msgpipe/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerMetrics } from './metrics.js';
-import { Pipeline, silentLogger } from './pipeline.fixture.js';
+import { pipelinePerTest, type Pipeline, silentLogger } from './pipeline.fixture.js';
 import { CachingResponder } from './response-cache.js';
-import { FakeUpstream } from './upstream.fixture.js';
+import { upstreamPerTest, type FakeUpstream } from './upstream.fixture.js';
 
 const SECRET = 'cache-test-secret-0123456789';
 
-let pipeline: Pipeline | undefined;
-let upstream: FakeUpstream | undefined;
-afterEach(async () => {
-  await pipeline?.close();
-  await upstream?.close();
-  pipeline = undefined;
-  upstream = undefined;
-});
+const newPipeline = pipelinePerTest();
+const startUpstream = upstreamPerTest();
 
 /**
  * A webhook that answers every call differently, naming the sender it was told, so a cached
  * answer (and whose it was) is recognisable; `cacheControl` is its Cache-Control header.
  */
-async function countingWebhookPipeline(env: Record<string, string>, cacheControl?: string): Promise<Pipeline> {
-  upstream = await FakeUpstream.start((call, index) => ({
+async function countingWebhookPipeline(env: Record<string, string>, cacheControl?: string): Promise<{ pipeline: Pipeline; upstream: FakeUpstream }> {
+  const upstream = await startUpstream((call, index) => ({
     headers: cacheControl === undefined ? {} : ({ 'cache-control': cacheControl } as Record<string, string>),
     json: { response: `answer #${index + 1} for ${(JSON.parse(call.body) as { ip: string }).ip}` },
   }));
-  pipeline = new Pipeline({ RESPONDER: 'webhook', RESPONDER_URL: upstream.url, RESPONDER_SECRET: SECRET, ...env });
+  const pipeline = newPipeline({ RESPONDER: 'webhook', RESPONDER_URL: upstream.url, RESPONDER_SECRET: SECRET, ...env });
   pipeline.startWorker();
-  return pipeline;
+  return { pipeline, upstream };
 }
 
 async function send(pipeline: Pipeline, message: string, ip: string): Promise<string | undefined> {
@@ -45,7 +39,7 @@ const cacheKeyOf = (pipeline: Pipeline, kind: string, text: string) => pipeline.
 
 describe('response cache', () => {
   it('never gives one sender the answer made for another when the upstream says nothing about caching', async () => {
-    const pipeline = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' });
+    const { pipeline, upstream } = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' });
 
     expect(await send(pipeline, 'who am I?', '127.0.7.2')).toBe('answer #1 for 127.0.7.2');
     expect(await send(pipeline, 'who am I?', '127.0.7.3')).toBe('answer #2 for 127.0.7.3');
@@ -53,7 +47,7 @@ describe('response cache', () => {
     expect(await send(pipeline, 'who am I?', '127.0.7.2')).toBe('answer #1 for 127.0.7.2');
     expect(await send(pipeline, 'who am I?', '127.0.7.3')).toBe('answer #2 for 127.0.7.3');
 
-    expect(upstream!.calls).toHaveLength(2);
+    expect(upstream.calls).toHaveLength(2);
     expect(await pipeline.connection.exists(cacheKeyOf(pipeline, 'webhook', 'who am I?'))).toBe(0);
     const ttl = await pipeline.connection.ttl(pipeline.keys.responseCacheOf('127.0.7.2'));
     expect(ttl).toBeGreaterThan(50);
@@ -63,12 +57,12 @@ describe('response cache', () => {
   });
 
   it('keeps a Cache-Control: private answer for its sender only, for its max-age', async () => {
-    const pipeline = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' }, 'private, max-age=1');
+    const { pipeline, upstream } = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' }, 'private, max-age=1');
 
     expect(await send(pipeline, 'mine', '198.51.100.20')).toBe('answer #1 for 198.51.100.20');
     expect(await send(pipeline, 'mine', '198.51.100.21')).toBe('answer #2 for 198.51.100.21');
     expect(await send(pipeline, 'mine', '198.51.100.20')).toBe('answer #1 for 198.51.100.20');
-    expect(upstream!.calls).toHaveLength(2);
+    expect(upstream.calls).toHaveLength(2);
 
     // After its max-age, though the sender's cache lives on (RESPONSE_CACHE_TTL_SECONDS), it is asked again.
     const key = pipeline.keys.responseCacheOf('198.51.100.20');
@@ -80,13 +74,13 @@ describe('response cache', () => {
   });
 
   it('shares a Cache-Control: public answer by text: the second sender never reaches the webhook', async () => {
-    const pipeline = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' }, 'public, max-age=30');
+    const { pipeline, upstream } = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' }, 'public, max-age=30');
 
     expect(await send(pipeline, 'what is msgpipe?', '198.51.100.1')).toBe('answer #1 for 198.51.100.1');
     expect(await send(pipeline, 'what is msgpipe?', '198.51.100.2')).toBe('answer #1 for 198.51.100.1');
     expect(await send(pipeline, 'something else', '198.51.100.2')).toBe('answer #2 for 198.51.100.2');
 
-    expect(upstream!.calls).toHaveLength(2);
+    expect(upstream.calls).toHaveLength(2);
     const key = cacheKeyOf(pipeline, 'webhook', 'what is msgpipe?');
     expect(await pipeline.connection.get(key)).toBe('answer #1 for 198.51.100.1');
     const ttl = await pipeline.connection.ttl(key);
@@ -98,22 +92,22 @@ describe('response cache', () => {
   });
 
   it('keeps a shared answer no longer than RESPONSE_CACHE_TTL_SECONDS, whatever its max-age', async () => {
-    const pipeline = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' }, 'public, max-age=86400');
+    const { pipeline, upstream } = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' }, 'public, max-age=86400');
     await send(pipeline, 'long-lived?', '198.51.100.22');
     expect(await pipeline.connection.ttl(cacheKeyOf(pipeline, 'webhook', 'long-lived?'))).toBeLessThanOrEqual(60);
   });
 
   it.each(['no-store', 'no-cache', 'public, max-age=0'])('caches nothing the upstream marks %j', async (cacheControl) => {
-    const pipeline = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' }, cacheControl);
+    const { pipeline, upstream } = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' }, cacheControl);
 
     expect(await send(pipeline, 'fresh please', '198.51.100.23')).toBe('answer #1 for 198.51.100.23');
     expect(await send(pipeline, 'fresh please', '198.51.100.23')).toBe('answer #2 for 198.51.100.23');
-    expect(upstream!.calls).toHaveLength(2);
+    expect(upstream.calls).toHaveLength(2);
     expect(await pipeline.connection.exists(cacheKeyOf(pipeline, 'webhook', 'fresh please'), pipeline.keys.responseCacheOf('198.51.100.23'))).toBe(0);
   });
 
   it("forgets a sender's cached answers when their history is erased", async () => {
-    const pipeline = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' });
+    const { pipeline } = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' });
     expect(await send(pipeline, 'remember me?', '198.51.100.24')).toBe('answer #1 for 198.51.100.24');
 
     await pipeline.history.erase('198.51.100.24');
@@ -123,7 +117,7 @@ describe('response cache', () => {
   });
 
   it('asks again once the cached answer has expired', async () => {
-    const pipeline = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '1' }, 'public');
+    const { pipeline, upstream } = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '1' }, 'public');
 
     expect(await send(pipeline, 'short-lived', '198.51.100.3')).toBe('answer #1 for 198.51.100.3');
     const key = cacheKeyOf(pipeline, 'webhook', 'short-lived');
@@ -131,22 +125,22 @@ describe('response cache', () => {
     await waitFor('the cached answer to expire', async () => (await pipeline.connection.exists(key)) === 0);
 
     expect(await send(pipeline, 'short-lived', '198.51.100.3')).toBe('answer #2 for 198.51.100.3');
-    expect(upstream!.calls).toHaveLength(2);
+    expect(upstream.calls).toHaveLength(2);
   });
 
   it('is off with RESPONSE_CACHE_TTL_SECONDS=0: every message reaches the webhook', async () => {
-    const pipeline = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '0' });
+    const { pipeline, upstream } = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '0' });
 
     expect(await send(pipeline, 'again', '198.51.100.4')).toBe('answer #1 for 198.51.100.4');
     expect(await send(pipeline, 'again', '198.51.100.4')).toBe('answer #2 for 198.51.100.4');
 
-    expect(upstream!.calls).toHaveLength(2);
+    expect(upstream.calls).toHaveLength(2);
     expect(await pipeline.connection.exists(cacheKeyOf(pipeline, 'webhook', 'again'), pipeline.keys.responseCacheOf('198.51.100.4'))).toBe(0);
     expect(await pipeline.metric('msgpipe_response_cache_requests_total', { result: 'miss' })).toBeUndefined();
   });
 
   it('never caches rules replies, which carry the sender\'s IP', async () => {
-    pipeline = new Pipeline({ RESPONDER: 'rules', RESPONSE_CACHE_TTL_SECONDS: '60' });
+    const pipeline = newPipeline({ RESPONDER: 'rules', RESPONSE_CACHE_TTL_SECONDS: '60' });
     pipeline.startWorker();
 
     expect(await send(pipeline, 'hello', '198.51.100.5')).toBe('Hello, user from 198.51.100.5!');
@@ -155,7 +149,7 @@ describe('response cache', () => {
   });
 
   it('answers the message when the cache lookup fails (a key of the wrong type), and repairs the entry', async () => {
-    const pipeline = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' }, 'public, max-age=60');
+    const { pipeline } = await countingWebhookPipeline({ RESPONSE_CACHE_TTL_SECONDS: '60' }, 'public, max-age=60');
     const key = cacheKeyOf(pipeline, 'webhook', 'odd key');
     await pipeline.connection.rpush(key, 'not a string'); // GET now fails with WRONGTYPE
     await pipeline.connection.set(pipeline.keys.responseCacheOf('198.51.100.7'), 'not a hash'); // and HGET too

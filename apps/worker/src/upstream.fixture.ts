@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 
 /** One request the fake upstream received. */
 export interface UpstreamCall {
@@ -95,4 +96,18 @@ export class FakeUpstream {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
+}
+
+/** Call at a test file's top: starts FakeUpstreams, each closed after its test. */
+export function upstreamPerTest(): (handler: UpstreamHandler) => Promise<FakeUpstream> {
+  let started: FakeUpstream[] = [];
+  afterEach(async () => {
+    await Promise.all(started.map((upstream) => upstream.close()));
+    started = [];
+  });
+  return async (handler) => {
+    const upstream = await FakeUpstream.start(handler);
+    started.push(upstream);
+    return upstream;
+  };
 }
