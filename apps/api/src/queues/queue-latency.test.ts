@@ -6,9 +6,10 @@ import { MessageQueues } from './message-queues.js';
 import { ApiMetrics } from '../ops/metrics.js';
 import { readySince } from './queue-latency.js';
 
-// Every time is derived from this injected clock; the jobs' send times are chosen, not read.
-const T0 = Date.parse('2026-11-21T10:00:00.000Z');
 const SECOND = 1000;
+// Every time is derived from this injected clock, taken from today so that nothing depends on
+// the date; the jobs' send times are chosen from it, not read.
+const T0 = Math.floor(Date.now() / SECOND) * SECOND;
 
 let connection: RedisClient;
 let queues: MessageQueues;
