@@ -61,7 +61,6 @@ const submit = createRoute({
       'invalid_body',
       'empty_message',
       'cross_site_request',
-      'request_timeout',
       'message_too_large',
       'unsupported_media_type',
       'rate_limited',
