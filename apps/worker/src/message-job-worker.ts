@@ -1,6 +1,6 @@
-import type { MessageJobData } from '@msgpipe/shared';
+import { carriedMessages, type MessageJobData } from '@msgpipe/shared';
 import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
-import { messagesOf, type InFlightMessages } from './in-flight.js';
+import type { InFlightMessages } from './in-flight.js';
 
 /**
  * BullMQ's Worker, ending visibly the messages of a job BullMQ fails by itself.
@@ -32,7 +32,7 @@ export class MessageJobWorker extends Worker<MessageJobData, void> {
   }
 
   override processJob(job: Job<MessageJobData, void>, token: string, fetchNextCallback?: () => boolean): Promise<void | Job<MessageJobData, void>> {
-    return this.#inFlight.during(messagesOf(job.data), () => this.#process(job, token, fetchNextCallback));
+    return this.#inFlight.during(carriedMessages(job.data).length, () => this.#process(job, token, fetchNextCallback));
   }
 
   async #process(job: Job<MessageJobData, void>, token: string, fetchNextCallback?: () => boolean): Promise<void | Job<MessageJobData, void>> {

@@ -3,7 +3,7 @@ export { groupBySlot, hashSlotOf } from './hash-slot.js';
 export { ConfigError, envSchema, loadConfig, loadConfigOrExit, type Config, type Env, type LoadOptions, type ProcessRole } from './config.js';
 export { ExchangeRecorder, type ExchangeToRecord, type RecorderPolicy } from './exchange-recorder.js';
 export { HistoryStore, type HistoryEntry, type HistoryPolicy, type MessageStatus } from './history.js';
-export { BATCH_FORMAT, batchIdOf, batchMessageId, batchMessagesOf, InvalidJobDataError, isBatchJob, MAX_BATCH_MESSAGES, singleMessageOf, type BatchJob, type MessageJobData } from './job-data.js';
+export { BATCH_FORMAT, batchIdOf, batchMessageId, batchMessagesOf, carriedMessages, InvalidJobDataError, isBatchJob, MAX_BATCH_MESSAGES, singleMessageOf, type BatchJob, type MessageJobData } from './job-data.js';
 export { DEFAULT_IPV6_RATE_LIMIT_PREFIX, ipKeySegment, normalizeIp, rateLimitSubject } from './ip.js';
 export { KeySchema } from './keys.js';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerSettings } from './logger.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BATCH_FORMAT, batchMessagesOf, InvalidJobDataError, isBatchJob, MAX_BATCH_MESSAGES, singleMessageOf } from './job-data.js';
+import { BATCH_FORMAT, batchMessagesOf, carriedMessages, InvalidJobDataError, isBatchJob, MAX_BATCH_MESSAGES, singleMessageOf } from './job-data.js';
 
 const message = (n: number, overrides: Record<string, unknown> = {}) => ({
   id: `msg-${n}`,
@@ -33,6 +33,20 @@ describe('batch job data', () => {
   ])('refuses %s with a clear error', (_, data, detail) => {
     expect(() => batchMessagesOf(data)).toThrow(InvalidJobDataError);
     expect(() => batchMessagesOf(data)).toThrow(detail);
+  });
+});
+
+describe('carriedMessages: what a job holds, unchecked, for counting and reading times', () => {
+  const one = { id: 'a', ip: '1.2.3.4', message: 'hi', sendTime: '2000-01-01T00:00:00.000Z' };
+
+  it('is the messages of a batch, or the data itself as the one message', () => {
+    expect(carriedMessages({ v: BATCH_FORMAT, messages: [one, one] })).toEqual([one, one]);
+    expect(carriedMessages(one)).toEqual([one]);
+  });
+
+  it('is nothing for a batch whose list is not one, and the data as it is otherwise', () => {
+    expect(carriedMessages({ v: BATCH_FORMAT, messages: 'nope' } as never)).toEqual([]);
+    expect(carriedMessages(null)).toEqual([null]);
   });
 });
 

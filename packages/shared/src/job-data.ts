@@ -93,6 +93,16 @@ export function isBatchJob(data: MessageJobData): data is BatchJob {
   return (data as Partial<BatchJob> | null)?.v === BATCH_FORMAT;
 }
 
+/**
+ * The messages a job's data carries, as they are, unchecked: a batch's messages (none when its
+ * list is not one), else the data itself as the one message. For counting and reading times,
+ * never for writing: what is written goes through batchMessagesOf and singleMessageOf.
+ */
+export function carriedMessages(data: MessageJobData | null): ReadonlyArray<Partial<MessageJob> | null> {
+  if (data && isBatchJob(data)) return Array.isArray(data.messages) ? data.messages : [];
+  return [data];
+}
+
 /** The parsed data, or an InvalidJobDataError naming the first problem and where it is. */
 function parseJobData<T>(schema: z.ZodType<T>, data: unknown): T {
   const parsed = schema.safeParse(data);

@@ -1,11 +1,5 @@
-import { isBatchJob, type MessageJob, type MessageJobData, type RedisClient } from '@msgpipe/shared';
+import { carriedMessages, type MessageJobData, type RedisClient } from '@msgpipe/shared';
 import type { Job, Queue } from 'bullmq';
-
-/** The messages of a job's data, read with care: anyone with Redis access can add a job. */
-function messagesOf(data: MessageJobData | null): ReadonlyArray<Partial<MessageJob> | null> {
-  if (data && isBatchJob(data)) return Array.isArray(data.messages) ? data.messages : [];
-  return [data];
-}
 
 /**
  * When a job became ready to run, as the ops page and the queue-latency gauge count it.
@@ -20,7 +14,8 @@ function messagesOf(data: MessageJobData | null): ReadonlyArray<Partial<MessageJ
  */
 export function readySince(job: Job<MessageJobData>): number {
   let sent = Infinity;
-  for (const message of messagesOf(job.data)) {
+  // Read with care: anyone with Redis access can add a job.
+  for (const message of carriedMessages(job.data)) {
     const time = typeof message?.sendTime === 'string' ? Date.parse(message.sendTime) : NaN;
     if (time < sent) sent = time;
   }
